@@ -1,0 +1,1 @@
+"""Code every service and worker shares: config, database, HTTP client, errors, logging."""

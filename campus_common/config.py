@@ -1,0 +1,69 @@
+"""Settings from the environment, each with a local default; read in one place."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+def env_str(name: str, default: str) -> str:
+    """Return the environment variable ``name`` or ``default`` when unset or empty."""
+    value = os.environ.get(name, "")
+    return value if value != "" else default
+
+
+def env_int(name: str, default: int) -> int:
+    """Return an integer setting; a malformed value fails loudly at start-up."""
+    raw = env_str(name, str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    """Return a float setting (durations in seconds)."""
+    raw = env_str(name, str(default))
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _url(name: str, port_var: str, default_port: int) -> str:
+    port = env_int(port_var, default_port)
+    return env_str(name, f"http://127.0.0.1:{port}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the platform; see the README's configuration table."""
+
+    database_url: str = field(default_factory=lambda: env_str(
+        "DATABASE_URL", "postgresql+psycopg2://campus:campus@127.0.0.1:5432/campus"))
+    redis_url: str = field(default_factory=lambda: env_str("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    user_service_url: str = field(default_factory=lambda: _url("USER_SERVICE_URL", "USER_SERVICE_PORT", 3001))
+    order_service_url: str = field(default_factory=lambda: _url("ORDER_SERVICE_URL", "ORDER_SERVICE_PORT", 3002))
+    payment_service_url: str = field(default_factory=lambda: _url(
+        "PAYMENT_SERVICE_URL", "PAYMENT_SERVICE_PORT", 3003))
+    notification_service_url: str = field(default_factory=lambda: _url(
+        "NOTIFICATION_SERVICE_URL", "NOTIFICATION_SERVICE_PORT", 3006))
+    gateway_jwt_secret: str = field(default_factory=lambda: env_str("GATEWAY_JWT_SECRET", "dev-only-secret-change-me"))
+    delivery_fee: Decimal = field(default_factory=lambda: Decimal(env_str("DELIVERY_FEE", "3.99")))
+    participant_timeout_seconds: float = field(default_factory=lambda: env_float("PARTICIPANT_TIMEOUT_SECONDS", 5.0))
+    order_accept_timeout_seconds: int = field(default_factory=lambda: env_int("ORDER_ACCEPT_TIMEOUT_SECONDS", 1800))
+    saga_step_retry_limit: int = field(default_factory=lambda: env_int("SAGA_STEP_RETRY_LIMIT", 5))
+    saga_compensation_retry_limit: int = field(default_factory=lambda: env_int("SAGA_COMPENSATION_RETRY_LIMIT", 10))
+    saga_retry_backoff_base_seconds: float = field(default_factory=lambda: env_float(
+        "SAGA_RETRY_BACKOFF_BASE_SECONDS", 0.5))
+    saga_retry_backoff_max_seconds: float = field(default_factory=lambda: env_float(
+        "SAGA_RETRY_BACKOFF_MAX_SECONDS", 30.0))
+    saga_stall_seconds: int = field(default_factory=lambda: env_int("SAGA_STALL_SECONDS", 120))
+    broker_visibility_timeout_seconds: int = field(default_factory=lambda: env_int(
+        "BROKER_VISIBILITY_TIMEOUT_SECONDS", 300))
+    log_level: str = field(default_factory=lambda: env_str("LOG_LEVEL", "INFO"))
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment now (not cached: tests change the environment)."""
+    return Settings()

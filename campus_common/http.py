@@ -1,0 +1,75 @@
+"""The one HTTP client for calls between services.
+
+Every call carries an ``Idempotency-Key`` when it changes state, and every failure is
+classified: a ``BusinessRefusal`` (4xx: the participant said no; retrying will not help) or an
+``InfrastructureFault`` (connection refused, timeout, 5xx: retrying may help). A timeout is an
+unknown outcome: the participant may have acted.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import requests
+
+from campus_common import jsonutil
+
+_local = threading.local()
+
+
+class BusinessRefusal(Exception):
+    """The participant answered 4xx: a final refusal for this request."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+class InfrastructureFault(Exception):
+    """The call did not get a business answer: connection error, timeout or 5xx."""
+
+    def __init__(self, message: str, outcome_unknown: bool = False) -> None:
+        super().__init__(message)
+        self.outcome_unknown = outcome_unknown
+
+
+def _session() -> requests.Session:
+    # One pooled session per thread: keep-alive without sharing a Session across threads.
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    return session
+
+
+def call(method: str, url: str, *, json: Any = None, idempotency_key: str | None = None,
+         timeout: float = 5.0, headers: dict[str, str] | None = None) -> Any:
+    """Send one request and return its decoded JSON body, or raise a classified error."""
+    sent_headers = {"Accept": "application/json", **(headers or {})}
+    body = None
+    if json is not None:
+        body = jsonutil.dumps(json)
+        sent_headers["Content-Type"] = "application/json"
+    if idempotency_key:
+        sent_headers["Idempotency-Key"] = idempotency_key
+    try:
+        response = _session().request(method, url, data=body, headers=sent_headers, timeout=timeout)
+    except requests.Timeout as exc:
+        raise InfrastructureFault(f"{method} {url} timed out after {timeout}s", outcome_unknown=True) from exc
+    except requests.RequestException as exc:
+        raise InfrastructureFault(f"{method} {url} failed: {exc.__class__.__name__}: {exc}") from exc
+    return _decode(method, url, response)
+
+
+def _decode(method: str, url: str, response: requests.Response) -> Any:
+    try:
+        payload = jsonutil.loads(response.content) if response.content else None
+    except ValueError:
+        payload = None
+    if response.status_code >= 500:
+        # A 5xx may come after the participant committed: treat the outcome as unknown.
+        raise InfrastructureFault(f"{method} {url} answered {response.status_code}", outcome_unknown=True)
+    if response.status_code >= 400:
+        error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
+        raise BusinessRefusal(response.status_code, error.get("code", f"http_{response.status_code}"),
+                              error.get("message", response.reason or "refused"), error.get("details"))
+    return payload

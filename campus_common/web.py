@@ -1,0 +1,78 @@
+"""What every Flask service shares: the app factory, JSON with Decimal, request parsing, health."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from flask.json.provider import DefaultJSONProvider
+from sqlalchemy import text
+
+from campus_common import jsonutil
+from campus_common.config import load_settings
+from campus_common.db import Database
+from campus_common.errors import ApiError, register_error_handlers
+from campus_common.logs import configure_logging
+from campus_common.migrate import migrate
+
+COMMON_SQL = Path(__file__).parent / "sql"
+
+
+class DecimalJSONProvider(DefaultJSONProvider):
+    """Money leaves as a string ("12.50") and arrives as Decimal, never as float."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return jsonutil.dumps(obj, **kwargs)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return jsonutil.loads(s)
+
+
+def create_service_app(name: str, schema: str, blueprints: Iterable[Blueprint],
+                       test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a service's Flask app: config from the environment, its database, its blueprints."""
+    settings = load_settings()
+    app = Flask(name)
+    app.json = DecimalJSONProvider(app)
+    app.config.update(DATABASE_URL=settings.database_url, DB_SCHEMA=schema, SETTINGS=settings)
+    if test_config:
+        app.config.update(test_config)
+    configure_logging(name, settings.log_level)
+    app.extensions["db"] = Database(app.config["DATABASE_URL"])
+    register_error_handlers(app)
+    app.add_url_rule("/healthz", "healthz", _healthz)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    return app
+
+
+def migrate_service(database_url: str, schema: str, folder: Path) -> list[str]:
+    """Apply the shared tables and then the service's own migrations to its schema."""
+    engine = Database(database_url).engine
+    return migrate(engine, schema, COMMON_SQL) + migrate(engine, schema, folder)
+
+
+def _healthz() -> Any:
+    with current_app.extensions["db"].engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return jsonify(status="ok", service=current_app.name)
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object (numbers as Decimal); 400 when it is missing or malformed."""
+    raw = request.get_data()
+    if not raw:
+        raise ApiError("request body must be a JSON object", code="malformed_json")
+    try:
+        body = jsonutil.loads(raw)
+    except ValueError as exc:
+        raise ApiError(f"request body is not valid JSON: {exc}", code="malformed_json") from exc
+    if not isinstance(body, dict):
+        raise ApiError("request body must be a JSON object", code="malformed_json")
+    return body
+
+
+def settings_of_app() -> Any:
+    """The Settings the current app was built with."""
+    return current_app.config["SETTINGS"]
