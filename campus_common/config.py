@@ -53,6 +53,8 @@ class Settings:
     participant_timeout_seconds: float = field(default_factory=lambda: env_float("PARTICIPANT_TIMEOUT_SECONDS", 5.0))
     order_accept_timeout_seconds: int = field(default_factory=lambda: env_int("ORDER_ACCEPT_TIMEOUT_SECONDS", 1800))
     saga_step_retry_limit: int = field(default_factory=lambda: env_int("SAGA_STEP_RETRY_LIMIT", 5))
+    saga_retriable_step_retry_limit: int = field(default_factory=lambda: env_int(
+        "SAGA_RETRIABLE_STEP_RETRY_LIMIT", 20))
     saga_compensation_retry_limit: int = field(default_factory=lambda: env_int("SAGA_COMPENSATION_RETRY_LIMIT", 10))
     saga_retry_backoff_base_seconds: float = field(default_factory=lambda: env_float(
         "SAGA_RETRY_BACKOFF_BASE_SECONDS", 0.5))

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from campus_common import jsonutil
+
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
@@ -19,7 +21,8 @@ def get_engine(url: str) -> Engine:
         if engine is None:
             # pre_ping survives a Postgres restart; recycle bounds a connection's life.
             engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
-                                   pool_recycle=1800, future=True)
+                                   pool_recycle=1800, json_serializer=jsonutil.dumps,
+                                   json_deserializer=jsonutil.loads)
             _engines[url] = engine
         return engine
 

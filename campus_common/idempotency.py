@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from campus_common.errors import ApiError, error_body
 
 COMPENSATED = "compensated"
-ACTION_SUFFIX, COMPENSATE_SUFFIX = ":action", ":compensate"
+ACTION_SUFFIX, COMPENSATE_SUFFIX = ":action", ":compensation"
 
 
 def _fingerprint() -> str:

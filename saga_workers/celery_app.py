@@ -1,0 +1,70 @@
+"""The Celery app: one queue per saga type, at-least-once delivery, no result backend."""
+from __future__ import annotations
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from campus_common.config import Settings, env_float, load_settings
+from campus_common.db import dispose_engines
+from campus_common.logs import configure_logging
+
+MAINTENANCE_QUEUE = "saga_maintenance"
+
+
+def celery_config(settings: Settings, saga_types: list[str]) -> dict:
+    """Celery settings derived from ours; producers and workers share the same routes."""
+    routes = {f"saga.{saga_type}.*": {"queue": f"{saga_type}_saga"} for saga_type in saga_types}
+    routes["saga.maintenance.*"] = {"queue": MAINTENANCE_QUEUE}
+    return dict(
+        broker_url=settings.redis_url,
+        broker_connection_retry_on_startup=True,
+        # A task held by a dead worker comes back after this; it must exceed every retry countdown
+        # (SAGA_RETRY_BACKOFF_MAX_SECONDS) or ETA retries would be delivered twice.
+        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout_seconds},
+        result_backend=None,
+        task_ignore_result=True,
+        task_acks_late=True,  # steps are idempotent, so redelivery after a crash is safe
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        accept_content=["json"],
+        task_routes=routes,
+        task_default_queue=MAINTENANCE_QUEUE,
+        task_send_sent_event=True,
+        worker_send_task_events=True,
+        timezone="UTC",
+        beat_schedule={
+            "fire-due-accept-timeouts": {"task": "saga.maintenance.fire_due_timeouts",
+                                         "schedule": env_float("ACCEPT_TIMEOUT_SCAN_SECONDS", 1.0)},
+            "resume-stalled-sagas": {"task": "saga.maintenance.resume_stalled",
+                                     "schedule": env_float("SAGA_SWEEP_SECONDS", 10.0)},
+        },
+    )
+
+
+def create_celery_app() -> Celery:
+    """Build the app with every saga type's tasks registered."""
+    from saga_workers.sagas import REGISTRY
+    from saga_workers.tasks import register_maintenance_tasks, register_saga_tasks
+
+    celery = Celery("saga_workers")
+    configure(celery)
+    for definition in REGISTRY.values():
+        register_saga_tasks(celery, definition)
+    register_maintenance_tasks(celery)
+    return celery
+
+
+def configure(celery: Celery, settings: Settings | None = None) -> None:
+    """(Re)apply configuration from the environment (tests call it after changing the environment)."""
+    from saga_workers.sagas import REGISTRY
+
+    settings = settings or load_settings()
+    celery.conf.update(celery_config(settings, list(REGISTRY)))
+    configure_logging("saga_workers", settings.log_level)
+
+
+@worker_process_init.connect
+def _fresh_pools_after_fork(**_: object) -> None:
+    # Connections inherited from the parent process must not be shared with the child.
+    dispose_engines()

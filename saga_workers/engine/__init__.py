@@ -1,0 +1,1 @@
+"""The generic saga engine: definitions, state in Postgres, and the walk forward and back."""

@@ -1,0 +1,76 @@
+"""A saga is data: an ordered list of steps, each with an action and maybe a compensation."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from saga_workers.engine.context import StepContext
+
+Action = Callable[[StepContext], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: ``action`` runs forward; ``compensate`` undoes it; ``pivot`` is the point of no return."""
+
+    name: str
+    action: Action
+    compensate: Action | None = None
+    pivot: bool = False
+
+
+@dataclass(frozen=True)
+class SagaDefinition:
+    """A saga type: compensatable steps, then at most one pivot, then retriable steps."""
+
+    saga_type: str
+    steps: list[Step] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        names = [step.name for step in self.steps]
+        if not self.steps or len(set(names)) != len(names):
+            raise ValueError(f"{self.saga_type}: steps must be non-empty with unique names")
+        if sum(step.pivot for step in self.steps) > 1:
+            raise ValueError(f"{self.saga_type}: at most one pivot step")
+        if any(step.compensate for step in self.steps[self.pivot_index:]):
+            raise ValueError(f"{self.saga_type}: the pivot and the steps after it cannot compensate")
+
+    @property
+    def schema(self) -> str:
+        """The Postgres schema holding this saga type's state."""
+        return f"{self.saga_type}_saga"
+
+    @property
+    def queue(self) -> str:
+        """The Celery queue this saga type's tasks run on."""
+        return f"{self.saga_type}_saga"
+
+    @property
+    def pivot_index(self) -> int:
+        """Index of the pivot; with no pivot, the steps after the last compensatable one."""
+        for index, step in enumerate(self.steps):
+            if step.pivot:
+                return index
+        compensatable = [i for i, step in enumerate(self.steps) if step.compensate]
+        return compensatable[-1] + 1 if compensatable else 0
+
+    def compensates_on_failure(self, index: int) -> bool:
+        """True when a step failing at ``index`` rolls the saga back (it is at or before the pivot)."""
+        return index <= self.pivot_index
+
+    def compensations_due(self, attempts: Iterable[Any]) -> list[int]:
+        """Compensatable steps that took effect (or may have) and are not undone yet, last first.
+
+        ``attempts`` are step-log rows (step_index, phase, status, outcome_unknown). An action left
+        RUNNING (its worker died) or failed with an unknown outcome (a timeout) may have taken effect.
+        """
+        attempts = list(attempts)
+        touched = {a.step_index for a in attempts if a.phase == "action" and (
+            a.status in ("DONE", "RUNNING") or a.outcome_unknown)}
+        undone = {a.step_index for a in attempts if a.phase == "compensation" and a.status == "DONE"}
+        return sorted((i for i in touched - undone if self.steps[i].compensate), reverse=True)
+
+    def step(self, index: int) -> Step:
+        """The step at ``index``."""
+        return self.steps[index]

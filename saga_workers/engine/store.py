@@ -1,0 +1,151 @@
+"""Saga state in Postgres: every read-modify-write holds the saga row's lock for one short transaction."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from campus_common.db import Database
+from saga_workers.engine.definition import SagaDefinition
+from saga_workers.engine.tables import instances, step_log, translate
+
+ACTION, COMPENSATION = "action", "compensation"
+UNFINISHED = ("STARTED", "COMPENSATING")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """An attempt just recorded as RUNNING, with the state the step needs."""
+
+    log_id: int
+    step_index: int
+    number: int
+    payload: dict[str, Any]
+    outputs: dict[str, Any]
+
+
+class SagaStore:
+    """Reads and writes one saga type's schema."""
+
+    def __init__(self, db: Database, definition: SagaDefinition) -> None:
+        self.db, self.definition = db, definition
+        self._options = {"schema_translate_map": translate(definition.schema)}
+
+    def _session(self):
+        return self.db.unit_of_work()
+
+    def _exec(self, session: Session, statement: Any):
+        return session.execute(statement.execution_options(**self._options))
+
+    def _lock(self, session: Session, saga_id: str) -> Any:
+        return self._exec(session, select(instances).where(instances.c.saga_id == saga_id).with_for_update()).first()
+
+    def create(self, saga_id: str, payload: dict[str, Any], idempotency_key: str | None) -> tuple[str, bool]:
+        """Insert a STARTED saga; with a known idempotency key return the existing one instead."""
+        values = dict(saga_id=saga_id, saga_type=self.definition.saga_type, status="STARTED", current_step=0,
+                      payload=payload, step_outputs={}, idempotency_key=idempotency_key,
+                      order_id=payload.get("order_id"), customer_id=payload.get("customer_id"),
+                      runner_id=payload.get("runner_id"), round=1, version=1,
+                      created_at=func.now(), updated_at=func.now())
+        with self._session() as session:
+            stmt = pg_insert(instances).values(**values).on_conflict_do_nothing(
+                index_elements=["idempotency_key"]).returning(instances.c.saga_id)
+            created = self._exec(session, stmt).scalar()
+            if created:
+                return str(created), True
+            existing = self._exec(session, select(instances.c.saga_id).where(
+                instances.c.idempotency_key == idempotency_key)).scalar_one()
+            return str(existing), False
+
+    def load(self, saga_id: str) -> Any:
+        """The saga row, or None."""
+        with self._session() as session:
+            return self._exec(session, select(instances).where(instances.c.saga_id == saga_id)).first()
+
+    def begin_action(self, saga_id: str, index: int) -> Attempt | None:
+        """Record a RUNNING attempt of step ``index`` if the saga is STARTED and waiting for it."""
+        with self._session() as session:
+            row = self._lock(session, saga_id)
+            if row is None or row.status != "STARTED" or row.current_step != index:
+                return None
+            return self._begin(session, row, index, ACTION)
+
+    def _begin(self, session: Session, row: Any, index: int, phase: str) -> Attempt:
+        previous = self._exec(session, select(func.count()).select_from(step_log).where(and_(
+            step_log.c.saga_id == row.saga_id, step_log.c.step_index == index,
+            step_log.c.phase == phase, step_log.c.round == row.round))).scalar_one()
+        log_id = self._exec(session, insert(step_log).values(
+            saga_id=row.saga_id, step_index=index, step_name=self.definition.step(index).name, phase=phase,
+            round=row.round, attempt=previous + 1, status="RUNNING", outcome_unknown=False,
+            started_at=func.now()).returning(step_log.c.id)).scalar_one()
+        self._touch(session, row.saga_id)
+        return Attempt(log_id, index, previous + 1, row.payload, row.step_outputs)
+
+    def _touch(self, session: Session, saga_id: str, **values: Any) -> int:
+        stmt = update(instances).where(instances.c.saga_id == saga_id).values(
+            updated_at=func.now(), version=instances.c.version + 1, **values)
+        return self._exec(session, stmt).rowcount
+
+    def _finish_log(self, session: Session, log_id: int, status: str, error: str | None = None,
+                    outcome_unknown: bool = False) -> None:
+        self._exec(session, update(step_log).where(step_log.c.id == log_id).values(
+            status=status, error=error, outcome_unknown=outcome_unknown, finished_at=func.now()))
+
+    def finish_action(self, saga_id: str, attempt: Attempt, output: dict[str, Any] | None) -> bool:
+        """Record the step done and advance the saga; False when another copy advanced it first."""
+        index = attempt.step_index
+        last = index == len(self.definition.steps) - 1
+        with self._session() as session:
+            self._finish_log(session, attempt.log_id, "DONE")
+            row = self._lock(session, saga_id)
+            if row.status != "STARTED" or row.current_step != index:
+                return False
+            outputs = {**row.step_outputs, self.definition.step(index).name: output or {}}
+            self._touch(session, saga_id, current_step=index + 1, step_outputs=outputs,
+                        status="COMPLETED" if last else "STARTED", error=None)
+            return True
+
+    def fail_attempt(self, attempt: Attempt, error: str, *, refused: bool, outcome_unknown: bool) -> None:
+        """Record a failed attempt (a refusal or a fault)."""
+        with self._session() as session:
+            self._finish_log(session, attempt.log_id, "REFUSED" if refused else "FAILED", error, outcome_unknown)
+
+    def start_compensating(self, saga_id: str, index: int, error: str) -> bool:
+        """STARTED at step ``index`` -> COMPENSATING; False when the saga moved on meanwhile."""
+        with self._session() as session:
+            row = self._lock(session, saga_id)
+            if row is None or row.status != "STARTED" or row.current_step != index:
+                return False
+            self._touch(session, saga_id, status="COMPENSATING", error=error)
+            return True
+
+    def mark_failed(self, saga_id: str, phase: str, error: str) -> None:
+        """The saga stops, visibly, for an operator: FAILED with the error and where it failed."""
+        with self._session() as session:
+            self._lock(session, saga_id)
+            self._touch(session, saga_id, status="FAILED", failed_phase=phase, error=error)
+
+    def begin_compensation(self, saga_id: str) -> Attempt | str | None:
+        """The next compensation to run as a RUNNING attempt; "COMPENSATED" when none is left."""
+        with self._session() as session:
+            row = self._lock(session, saga_id)
+            if row is None or row.status != "COMPENSATING":
+                return None
+            pending = self._pending_compensations(session, saga_id)
+            if not pending:
+                self._touch(session, saga_id, status="COMPENSATED")
+                return "COMPENSATED"
+            return self._begin(session, row, pending[0], COMPENSATION)
+
+    def _pending_compensations(self, session: Session, saga_id: str) -> list[int]:
+        rows = self._exec(session, select(step_log.c.step_index, step_log.c.phase, step_log.c.status,
+                                          step_log.c.outcome_unknown).where(step_log.c.saga_id == saga_id)).all()
+        return self.definition.compensations_due(rows)
+
+    def finish_compensation(self, attempt: Attempt) -> None:
+        """Record one compensation done."""
+        with self._session() as session:
+            self._finish_log(session, attempt.log_id, "DONE")

@@ -1,0 +1,101 @@
+"""Read models for the saga views (gateway, CLI): one saga with its timeline, or a page of sagas."""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, literal, or_, select, union_all
+
+from campus_common.config import load_settings
+from campus_common.db import Database
+from saga_workers.engine.tables import instances, step_log, translate
+from saga_workers.sagas import REGISTRY
+from saga_workers.service import SagaNotFound, find_saga_type
+
+SUMMARY_COLUMNS = ("saga_id", "saga_type", "status", "order_id", "customer_id", "runner_id", "current_step",
+                   "error", "created_at", "updated_at")
+
+
+def _database() -> Database:
+    return Database(load_settings().database_url)
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    data = {name: getattr(row, name) for name in SUMMARY_COLUMNS}
+    steps = REGISTRY[row.saga_type].steps
+    data["current_step"] = steps[row.current_step].name if row.current_step < len(steps) else None
+    return data
+
+
+def get_saga(saga_id: str) -> dict[str, Any] | None:
+    """The saga and its step timeline (one entry per step and phase, attempts counted), or None."""
+    try:
+        definition = REGISTRY[find_saga_type(saga_id)]
+    except SagaNotFound:
+        return None
+    options = {"schema_translate_map": translate(definition.schema)}
+    with _database().unit_of_work() as session:
+        row = session.execute(select(instances).where(instances.c.saga_id == saga_id)
+                              .execution_options(**options)).one()
+        attempts = session.execute(select(step_log).where(step_log.c.saga_id == saga_id).order_by(step_log.c.id)
+                                   .execution_options(**options)).all()
+    return {**_summary(row), "steps": timeline(attempts)}
+
+
+def timeline(attempts: list[Any]) -> list[dict[str, Any]]:
+    """Fold attempt rows into one entry per (step, phase) in the order they first ran."""
+    entries: dict[tuple[int, str], dict[str, Any]] = {}
+    for a in attempts:
+        entry = entries.setdefault((a.step_index, a.phase), {
+            "name": a.step_name, "phase": a.phase, "status": a.status, "attempts": 0,
+            "started_at": a.started_at, "finished_at": None, "error": None})
+        entry.update(status=a.status, attempts=entry["attempts"] + 1, finished_at=a.finished_at,
+                     error=a.error if a.status != "DONE" else entry["error"])
+    return list(entries.values())
+
+
+def _encode_cursor(row: dict[str, Any]) -> str:
+    raw = json.dumps([row["created_at"].isoformat(), str(row["saga_id"])]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created_at, saga_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(created_at), saga_id
+    except (ValueError, TypeError) as exc:
+        raise ValueError("invalid cursor") from exc
+
+
+def list_sagas(*, saga_type: str | None = None, status: str | None = None, customer_id: str | None = None,
+               limit: int = 50, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of sagas across every type, newest first, and the cursor of the next page."""
+    types = [saga_type] if saga_type else list(REGISTRY)
+    if any(t not in REGISTRY for t in types):
+        raise ValueError(f"unknown saga type {saga_type!r}")
+    after = _decode_cursor(cursor) if cursor else None
+    parts = [_select_page(REGISTRY[t].schema, status, customer_id, after, limit) for t in types]
+    query = union_all(*parts).subquery()
+    ordered = select(query).order_by(query.c.created_at.desc(), query.c.saga_id.desc()).limit(limit + 1)
+    with _database().unit_of_work() as session:
+        rows = session.execute(ordered).all()
+    items = [_summary(row) for row in rows[:limit]]
+    return items, (_encode_cursor(items[-1]) if len(rows) > limit else None)
+
+
+def _select_page(schema: str, status: str | None, customer_id: str | None, after: tuple | None, limit: int):
+    table = instances.to_metadata(instances.metadata.__class__(), schema=schema)
+    columns = [table.c[name] for name in SUMMARY_COLUMNS]
+    conditions = []
+    if status:
+        conditions.append(table.c.status == status)
+    if customer_id:
+        conditions.append(table.c.customer_id == customer_id)
+    if after:
+        created_at, saga_id = after
+        conditions.append(or_(table.c.created_at < created_at,
+                              and_(table.c.created_at == created_at, table.c.saga_id < saga_id)))
+    stmt = select(*columns).where(and_(literal(True), *conditions))
+    return stmt.order_by(table.c.created_at.desc(), table.c.saga_id.desc()).limit(limit + 1)

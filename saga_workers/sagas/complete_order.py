@@ -1,0 +1,11 @@
+"""The assigned runner completes a delivered order and is paid."""
+from saga_workers.engine.definition import SagaDefinition, Step
+from saga_workers.steps import notifications, orders, payments, users
+
+COMPLETE_ORDER = SagaDefinition("complete_order", steps=[
+    Step("check_delivered", orders.check_delivered),
+    Step("get_payout_account", users.payout_account),
+    Step("capture_payment", payments.capture, compensate=payments.refund),
+    Step("mark_completed", orders.mark_completed, pivot=True),
+    Step("notify", notifications.order_completed),
+])

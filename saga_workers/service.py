@@ -1,0 +1,102 @@
+"""The saga engine's use cases for callers (gateway, CLI, beat): start, retry, resume."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from celery import Celery
+from sqlalchemy import func, select, update
+
+from campus_common.config import load_settings
+from campus_common.db import Database
+from saga_workers import dispatch
+from saga_workers.engine.definition import SagaDefinition
+from saga_workers.engine.store import SagaStore
+from saga_workers.engine.tables import instances, translate
+from saga_workers.runtime import UnknownSagaType
+from saga_workers.sagas import REGISTRY
+
+
+class SagaNotFound(LookupError):
+    """No saga has that id."""
+
+
+class SagaNotRetryable(Exception):
+    """Only a FAILED saga can be retried."""
+
+
+@dataclass(frozen=True)
+class StartedSaga:
+    """The saga a start request maps to; ``created`` is False for a repeated idempotency key."""
+
+    saga_id: str
+    created: bool
+    payload: dict[str, Any]
+
+
+def _app() -> Celery:
+    from saga_workers import app
+
+    return app
+
+
+def _definition(saga_type: str) -> SagaDefinition:
+    if saga_type not in REGISTRY:
+        raise UnknownSagaType(saga_type)
+    return REGISTRY[saga_type]
+
+
+def _database() -> Database:
+    return Database(load_settings().database_url)
+
+
+def start_saga(saga_type: str, payload: dict[str, Any], idempotency_key: str | None = None) -> StartedSaga:
+    """Commit a new saga (or find the one started with this key), then enqueue its steps."""
+    definition = _definition(saga_type)
+    store = SagaStore(_database(), definition)
+    saga_id, created = store.create(str(uuid.uuid4()), payload, idempotency_key)
+    if created:
+        dispatch.send_steps(_app(), definition, saga_id)  # after commit: the worker will find the row
+    row = store.load(saga_id)
+    return StartedSaga(saga_id=saga_id, created=created, payload=row.payload)
+
+
+def find_saga_type(saga_id: str) -> str:
+    """The type of the saga with this id, searching every saga schema."""
+    try:
+        uuid.UUID(str(saga_id))
+    except ValueError as exc:
+        raise SagaNotFound(saga_id) from exc
+    with _database().unit_of_work() as session:
+        for definition in REGISTRY.values():
+            stmt = select(instances.c.saga_type).where(instances.c.saga_id == saga_id)
+            found = session.execute(stmt.execution_options(schema_translate_map=translate(definition.schema))).scalar()
+            if found:
+                return found
+    raise SagaNotFound(saga_id)
+
+
+def retry_saga(saga_id: str) -> dict[str, Any]:
+    """Resume a FAILED saga where it stopped, with fresh retry bounds; returns what was done."""
+    definition = REGISTRY[find_saga_type(saga_id)]
+    options = {"schema_translate_map": translate(definition.schema)}
+    with _database().unit_of_work() as session:
+        row = session.execute(select(instances).where(instances.c.saga_id == saga_id).with_for_update()
+                              .execution_options(**options)).one()
+        if row.status != "FAILED":
+            raise SagaNotRetryable(f"saga {saga_id} is {row.status}; only FAILED sagas can be retried")
+        resumed = "COMPENSATING" if row.failed_phase == "compensation" else "STARTED"
+        session.execute(update(instances).where(instances.c.saga_id == saga_id).values(
+            status=resumed, failed_phase=None, round=instances.c.round + 1, version=instances.c.version + 1,
+            updated_at=func.now()).execution_options(**options))
+    resume(definition, saga_id, resumed, row.current_step)
+    return {"saga_id": saga_id, "saga_type": definition.saga_type, "status": resumed,
+            "resumed_from_step": definition.step(min(row.current_step, len(definition.steps) - 1)).name}
+
+
+def resume(definition: SagaDefinition, saga_id: str, status: str, current_step: int) -> bool:
+    """Publish the work a saga in ``status`` is waiting for."""
+    if status == "COMPENSATING":
+        return dispatch.send_compensation(_app(), definition, saga_id)
+    return dispatch.send_steps(_app(), definition, saga_id, current_step)

@@ -1,0 +1,34 @@
+"""The accept-timeout: a deadline row in Postgres (schema saga_timers) that beat scans."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+
+from campus_common.db import Database
+from saga_workers.engine.context import StepContext
+
+TABLE = "saga_timers.accept_timeouts"
+
+
+def arm(ctx: StepContext) -> dict[str, Any]:
+    """Store the order's accept deadline (once; a repeat keeps the first deadline)."""
+    with Database(ctx.settings.database_url).unit_of_work() as session:
+        session.execute(text(
+            f"INSERT INTO {TABLE} (order_id, saga_id, deadline, status) "
+            "VALUES (:order_id, :saga_id, now() + make_interval(secs => :seconds), 'ARMED') "
+            "ON CONFLICT (order_id) DO NOTHING"),
+            {"order_id": ctx.payload["order_id"], "saga_id": ctx.saga_id,
+             "seconds": ctx.settings.order_accept_timeout_seconds})
+        deadline = session.execute(text(f"SELECT deadline FROM {TABLE} WHERE order_id = :o"),
+                                   {"o": ctx.payload["order_id"]}).scalar_one()
+    return {"deadline": deadline.isoformat()}
+
+
+def disarm(ctx: StepContext) -> dict[str, Any]:
+    """Stop the order's accept deadline from firing (no-op when it already fired or was disarmed)."""
+    with Database(ctx.settings.database_url).unit_of_work() as session:
+        status = session.execute(text(
+            f"UPDATE {TABLE} SET status = 'DISARMED', updated_at = now() "
+            "WHERE order_id = :o AND status = 'ARMED' RETURNING status"), {"o": ctx.payload["order_id"]}).scalar()
+    return {"disarmed": status is not None}

@@ -1,0 +1,58 @@
+"""Celery entry points: thin tasks that pass ids to the engine and act on its verdict."""
+from __future__ import annotations
+
+from celery import Celery, Task
+from celery.exceptions import Ignore
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from saga_workers import dispatch, maintenance
+from saga_workers.engine.definition import SagaDefinition
+from saga_workers.engine.runner import Next, Verdict
+from saga_workers.runtime import runner_for
+
+# Our own database being unreachable is retried by Celery; participant faults by the engine.
+DB_RETRY = dict(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, retry_backoff_max=60,
+                max_retries=30)
+
+
+def register_saga_tasks(app: Celery, definition: SagaDefinition) -> None:
+    """Register ``saga.<type>.run_step``, ``.compensate`` and ``.on_step_error`` for one saga type."""
+    saga_type = definition.saga_type
+
+    @app.task(name=dispatch.task_name(saga_type, "run_step"), bind=True, acks_late=True, **DB_RETRY)
+    def run_step(self: Task, saga_id: str, index: int) -> None:
+        """Run one step; the chain goes on only when the step is done."""
+        _follow(self, definition, saga_id, runner_for(saga_type).run_step(saga_id, index))
+
+    @app.task(name=dispatch.task_name(saga_type, "compensate"), bind=True, acks_late=True, **DB_RETRY)
+    def compensate(self: Task, saga_id: str) -> None:
+        """Run the pending compensations of a COMPENSATING saga, from its state in Postgres."""
+        _follow(self, definition, saga_id, runner_for(saga_type).compensate(saga_id))
+
+    @app.task(name=dispatch.task_name(saga_type, "on_step_error"), bind=True, acks_late=True, **DB_RETRY)
+    def on_step_error(self: Task, saga_id: str) -> None:
+        """Error callback of the chain: a step task crashed; recover the saga from Postgres."""
+        _follow(self, definition, saga_id, runner_for(saga_type).recover(saga_id))
+
+
+def _follow(task: Task, definition: SagaDefinition, saga_id: str, verdict: Verdict) -> None:
+    if verdict.next is Next.RETRY:
+        raise task.retry(countdown=verdict.countdown, max_retries=None)
+    if verdict.next is Next.COMPENSATE:
+        dispatch.send_compensation(task.app, definition, saga_id)
+    if verdict.next is not Next.CONTINUE:
+        raise Ignore()  # ends this chain: the saga finished, stopped, or compensates elsewhere
+
+
+def register_maintenance_tasks(app: Celery) -> None:
+    """Beat-driven scans: due accept-timeouts, stalled sagas."""
+
+    @app.task(name="saga.maintenance.fire_due_timeouts", acks_late=True, **DB_RETRY)
+    def fire_due_timeouts() -> int:
+        """Start cancel_order for every accept deadline that passed (once per order)."""
+        return maintenance.fire_due_timeouts(app)
+
+    @app.task(name="saga.maintenance.resume_stalled", acks_late=True, **DB_RETRY)
+    def resume_stalled() -> int:
+        """Re-publish work for sagas that made no progress for SAGA_STALL_SECONDS."""
+        return maintenance.resume_stalled(app)
