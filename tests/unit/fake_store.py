@@ -1,0 +1,89 @@
+"""An in-memory SagaStore with the same contract as the Postgres one, for engine unit tests."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from saga_workers.engine.definition import SagaDefinition
+from saga_workers.engine.store import ACTION, COMPENSATION, Attempt
+
+
+@dataclass
+class LogRow:
+    step_index: int
+    phase: str
+    round: int
+    attempt: int
+    status: str = "RUNNING"
+    outcome_unknown: bool = False
+    error: str | None = None
+
+
+@dataclass
+class FakeStore:
+    definition: SagaDefinition
+    sagas: dict[str, SimpleNamespace] = field(default_factory=dict)
+    rows: list[tuple[str, LogRow]] = field(default_factory=list)  # log_id is the index
+
+    def log(self, saga_id: str) -> list[LogRow]:
+        return [row for owner, row in self.rows if owner == saga_id]
+
+    def create(self, saga_id: str, payload: dict[str, Any], idempotency_key: str | None) -> tuple[str, bool]:
+        self.sagas[saga_id] = SimpleNamespace(saga_id=saga_id, status="STARTED", current_step=0, payload=payload,
+                                              step_outputs={}, error=None, failed_phase=None, round=1)
+        return saga_id, True
+
+    def load(self, saga_id: str) -> SimpleNamespace | None:
+        return self.sagas.get(saga_id)
+
+    def _begin(self, saga: SimpleNamespace, index: int, phase: str) -> Attempt:
+        number = 1 + sum(1 for r in self.log(saga.saga_id)
+                         if (r.step_index, r.phase, r.round) == (index, phase, saga.round))
+        self.rows.append((saga.saga_id, LogRow(index, phase, saga.round, number)))
+        return Attempt(len(self.rows) - 1, index, number, saga.payload, dict(saga.step_outputs))
+
+    def begin_action(self, saga_id: str, index: int) -> Attempt | None:
+        saga = self.sagas.get(saga_id)
+        if saga is None or saga.status != "STARTED" or saga.current_step != index:
+            return None
+        return self._begin(saga, index, ACTION)
+
+    def finish_action(self, saga_id: str, attempt: Attempt, output: dict[str, Any] | None) -> bool:
+        self.rows[attempt.log_id][1].status = "DONE"
+        saga = self.sagas[saga_id]
+        if saga.status != "STARTED" or saga.current_step != attempt.step_index:
+            return False
+        saga.step_outputs[self.definition.step(attempt.step_index).name] = output or {}
+        saga.current_step += 1
+        if saga.current_step == len(self.definition.steps):
+            saga.status = "COMPLETED"
+        return True
+
+    def fail_attempt(self, attempt: Attempt, error: str, *, refused: bool, outcome_unknown: bool) -> None:
+        row = self.rows[attempt.log_id][1]
+        row.status, row.error, row.outcome_unknown = ("REFUSED" if refused else "FAILED"), error, outcome_unknown
+
+    def start_compensating(self, saga_id: str, index: int, error: str) -> bool:
+        saga = self.sagas[saga_id]
+        if saga.status != "STARTED" or saga.current_step != index:
+            return False
+        saga.status, saga.error = "COMPENSATING", error
+        return True
+
+    def mark_failed(self, saga_id: str, phase: str, error: str) -> None:
+        saga = self.sagas[saga_id]
+        saga.status, saga.failed_phase, saga.error = "FAILED", phase, error
+
+    def begin_compensation(self, saga_id: str) -> Attempt | str | None:
+        saga = self.sagas.get(saga_id)
+        if saga is None or saga.status != "COMPENSATING":
+            return None
+        pending = self.definition.compensations_due(self.log(saga_id))
+        if not pending:
+            saga.status = "COMPENSATED"
+            return "COMPENSATED"
+        return self._begin(saga, pending[0], COMPENSATION)
+
+    def finish_compensation(self, attempt: Attempt) -> None:
+        self.rows[attempt.log_id][1].status = "DONE"

@@ -1,0 +1,184 @@
+"""The generic engine walking a scripted saga forward and backward (no I/O: a fake store)."""
+from __future__ import annotations
+
+from collections import defaultdict, deque
+
+import pytest
+
+from campus_common.config import Settings
+from campus_common.http import BusinessRefusal, InfrastructureFault
+from saga_workers.engine.context import StepContext
+from saga_workers.engine.definition import SagaDefinition, Step
+from saga_workers.engine.runner import Next, SagaRunner, backoff
+from tests.unit.fake_store import FakeStore
+
+SETTINGS = Settings(saga_step_retry_limit=3, saga_compensation_retry_limit=3, saga_retriable_step_retry_limit=5,
+                    saga_retry_backoff_base_seconds=0.5, saga_retry_backoff_max_seconds=4.0)
+
+
+class Participants:
+    """Scripted answers per (step, phase): "ok", "refuse", "down" (connection refused), "timeout"."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.script: dict[tuple[str, str], deque[str]] = defaultdict(deque)
+
+    def answer(self, step: str, *outcomes: str, phase: str = "action") -> None:
+        self.script[(step, phase)].extend(outcomes)
+
+    def __call__(self, ctx: StepContext) -> dict:
+        self.calls.append((ctx.step, ctx.phase))
+        queue = self.script[(ctx.step, ctx.phase)]
+        outcome = queue.popleft() if queue else "ok"
+        if outcome == "refuse":
+            raise BusinessRefusal(402, "card_declined", "declined")
+        if outcome in ("down", "timeout"):
+            raise InfrastructureFault(outcome, outcome_unknown=outcome == "timeout")
+        return {"done": ctx.step, "key": ctx.idempotency_key}
+
+
+@pytest.fixture()
+def world():
+    participants = Participants()
+    definition = SagaDefinition("demo", steps=[
+        Step("reserve", participants, compensate=participants),
+        Step("read", participants),
+        Step("charge", participants, compensate=participants),
+        Step("confirm", participants, pivot=True),
+        Step("notify", participants),
+    ])
+    store = FakeStore(definition)
+    store.create("s1", {"order_id": "o1"}, None)
+    return participants, store, SagaRunner(definition, store, SETTINGS)
+
+
+def drive(runner: SagaRunner, saga_id: str = "s1") -> Next:
+    """Do what the Celery tasks do: follow every verdict until the saga rests."""
+    index = 0
+    while True:
+        verdict = runner.run_step(saga_id, index)
+        if verdict.next is Next.RETRY:
+            continue
+        if verdict.next is Next.CONTINUE:
+            index += 1
+            continue
+        if verdict.next is Next.COMPENSATE:
+            while (verdict := runner.compensate(saga_id)).next is Next.RETRY:
+                pass
+        return verdict.next
+
+
+def test_success_runs_every_step_once_in_order(world):
+    participants, store, runner = world
+    assert drive(runner) is Next.COMPLETED
+    assert participants.calls == [(s, "action") for s in ("reserve", "read", "charge", "confirm", "notify")]
+    saga = store.load("s1")
+    assert saga.status == "COMPLETED"
+    assert saga.step_outputs["charge"]["key"] == "s1:charge:action"
+
+
+@pytest.mark.parametrize("refused, undone", [
+    ("reserve", []),
+    ("read", ["reserve"]),
+    ("charge", ["reserve"]),
+    ("confirm", ["charge", "reserve"]),
+])
+def test_a_refusal_compensates_what_took_effect_in_reverse(world, refused, undone):
+    participants, store, runner = world
+    participants.answer(refused, "refuse")
+    assert drive(runner) is Next.COMPENSATED
+    compensations = [step for step, phase in participants.calls if phase == "compensation"]
+    assert compensations == undone
+    assert participants.calls.count((refused, "action")) == 1, "a refusal is never retried"
+    assert store.load("s1").status == "COMPENSATED"
+    assert "card_declined" in store.load("s1").error
+
+
+def test_outage_then_recovery_retries_and_completes(world):
+    participants, store, runner = world
+    participants.answer("charge", "down", "down")
+    assert drive(runner) is Next.COMPLETED
+    assert participants.calls.count(("charge", "action")) == 3
+    assert store.load("s1").status == "COMPLETED"
+
+
+def test_outage_past_the_bound_compensates_without_undoing_a_call_that_never_landed(world):
+    participants, store, runner = world
+    participants.answer("charge", "down", "down", "down")
+    assert drive(runner) is Next.COMPENSATED
+    assert participants.calls.count(("charge", "action")) == SETTINGS.saga_step_retry_limit
+    assert [s for s, p in participants.calls if p == "compensation"] == ["reserve"]
+
+
+def test_a_timed_out_call_counts_as_maybe_done_and_is_compensated(world):
+    participants, store, runner = world
+    participants.answer("charge", "timeout", "down", "down")
+    assert drive(runner) is Next.COMPENSATED
+    assert [s for s, p in participants.calls if p == "compensation"] == ["charge", "reserve"]
+
+
+def test_compensation_failing_past_its_bound_leaves_the_saga_failed(world):
+    participants, store, runner = world
+    participants.answer("confirm", "refuse")
+    participants.answer("charge", "down", "down", "down", phase="compensation")
+    assert drive(runner) is Next.FAILED
+    saga = store.load("s1")
+    assert (saga.status, saga.failed_phase) == ("FAILED", "compensation")
+    assert "compensating charge" in saga.error
+    assert ("reserve", "compensation") not in participants.calls, "compensation stops where it failed"
+
+
+def test_a_refused_compensation_fails_at_once(world):
+    participants, store, runner = world
+    participants.answer("confirm", "refuse")
+    participants.answer("charge", "refuse", phase="compensation")
+    assert drive(runner) is Next.FAILED
+    assert participants.calls.count(("charge", "compensation")) == 1
+
+
+def test_steps_after_the_pivot_retry_and_never_compensate(world):
+    participants, store, runner = world
+    participants.answer("notify", "down", "down", "down", "down")
+    assert drive(runner) is Next.COMPLETED
+    assert participants.calls.count(("notify", "action")) == 5
+    assert not [c for c in participants.calls if c[1] == "compensation"]
+
+
+def test_a_step_after_the_pivot_that_never_succeeds_fails_visibly(world):
+    participants, store, runner = world
+    participants.answer("notify", *["down"] * SETTINGS.saga_retriable_step_retry_limit)
+    assert drive(runner) is Next.FAILED
+    saga = store.load("s1")
+    assert (saga.status, saga.failed_phase) == ("FAILED", "action")
+    assert not [c for c in participants.calls if c[1] == "compensation"]
+
+
+def test_a_redelivered_step_is_skipped_and_the_chain_goes_on(world):
+    participants, store, runner = world
+    assert runner.run_step("s1", 0).next is Next.CONTINUE
+    assert runner.run_step("s1", 0).next is Next.CONTINUE, "redelivery of a done step"
+    assert participants.calls == [("reserve", "action")]
+
+
+def test_a_step_of_a_compensating_saga_stops_the_chain(world):
+    participants, store, runner = world
+    participants.answer("reserve", "refuse")
+    assert runner.run_step("s1", 0).next is Next.COMPENSATE
+    assert runner.run_step("s1", 1).next is Next.STOP
+    assert participants.calls == [("reserve", "action")]
+
+
+def test_definitions_reject_compensation_after_the_pivot():
+    noop = lambda ctx: None  # noqa: E731
+    with pytest.raises(ValueError, match="cannot compensate"):
+        SagaDefinition("bad", steps=[Step("pivot", noop, pivot=True), Step("after", noop, compensate=noop)])
+    with pytest.raises(ValueError, match="unique"):
+        SagaDefinition("bad", steps=[Step("a", noop), Step("a", noop)])
+
+
+@pytest.mark.parametrize("attempt", [1, 2, 3, 4, 10])
+def test_backoff_grows_with_jitter_and_is_capped(attempt):
+    ceiling = min(SETTINGS.saga_retry_backoff_max_seconds, SETTINGS.saga_retry_backoff_base_seconds * 2 ** (attempt - 1))
+    values = {backoff(attempt, SETTINGS) for _ in range(50)}
+    assert all(ceiling / 2 <= v <= ceiling for v in values)
+    assert len(values) > 1, "jitter spreads retries"
