@@ -57,3 +57,54 @@ def live_participants(participants: Participants, clean_db: str) -> Participants
     """All participants up (a test that stopped one gets it back) over an empty database."""
     participants.start_all()
     return participants
+
+
+FAST_RETRIES = {  # bounds small enough for tests, same code paths as production
+    "SAGA_STEP_RETRY_LIMIT": "4",
+    "SAGA_COMPENSATION_RETRY_LIMIT": "6",
+    "SAGA_RETRIABLE_STEP_RETRY_LIMIT": "8",
+    "SAGA_RETRY_BACKOFF_BASE_SECONDS": "0.2",
+    "SAGA_RETRY_BACKOFF_MAX_SECONDS": "1",
+    "PARTICIPANT_TIMEOUT_SECONDS": "2",
+}
+
+
+@pytest.fixture(scope="session")
+def saga_app(database_url: str, redis_url: str):
+    """The real Celery app, configured for the test Postgres and Redis."""
+    for name, value in FAST_RETRIES.items():
+        os.environ.setdefault(name, value)
+    from saga_workers import app
+    from saga_workers.celery_app import configure
+
+    configure(app)
+    return app
+
+
+@pytest.fixture()
+def eager(saga_app):
+    """Run sagas inside the call (``task_always_eager``), as a unit test of a saga would."""
+    saga_app.conf.update(task_always_eager=True, task_eager_propagates=True)
+    yield saga_app
+    saga_app.conf.update(task_always_eager=False, task_eager_propagates=False)
+
+
+@pytest.fixture(scope="session")
+def saga_worker(saga_app, participants):
+    """A real in-process Celery worker consuming every saga queue and the maintenance queue."""
+    import celery.contrib.testing.tasks  # noqa: F401 - registers the ping task start_worker expects
+    from celery.contrib.testing.worker import start_worker
+
+    from saga_workers.celery_app import MAINTENANCE_QUEUE
+    from saga_workers.sagas import REGISTRY
+
+    queues = [definition.queue for definition in REGISTRY.values()] + [MAINTENANCE_QUEUE]
+    with start_worker(saga_app, pool="threads", concurrency=4, queues=queues, perform_ping_check=False,
+                      shutdown_timeout=20, loglevel="WARNING") as worker:
+        yield worker
+
+
+@pytest.fixture()
+def worker(saga_worker, live_participants):
+    """A running worker over an empty database with every participant up."""
+    return saga_worker
