@@ -1,0 +1,118 @@
+"""The order service's internal HTTP API: parse, call one use case, serialize."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+from uuid import UUID
+
+from flask import Blueprint, jsonify, request
+
+from campus_common.errors import NotFound, ValidationError, error_body
+from campus_common.idempotency import current_session, forbid_late_action, idempotent, transactional
+from campus_common.web import json_body, settings_of_app
+from order_service import commands, service
+from order_service.domain import InvalidInput, Order, OrderStatus
+
+T = TypeVar("T")
+bp = Blueprint("orders", __name__)
+
+
+@bp.post("/orders")
+@idempotent
+def create_order() -> Any:
+    """Create an order PENDING (201)."""
+    command = _parse(commands.create_order, json_body())
+    return _order(service.create_order(current_session(), command, settings_of_app().delivery_fee), 201)
+
+
+@bp.get("/orders")
+@transactional
+def list_orders() -> Any:
+    """Orders filtered by status, customer_id, runner_id; newest first, up to ``limit``."""
+    query = _parse(commands.order_query, request.args)
+    return jsonify(orders=[order.to_json() for order in service.list_orders(current_session(), query)])
+
+
+@bp.get("/orders/<uuid:order_id>")
+@transactional
+def get_order(order_id: UUID) -> Any:
+    """One order."""
+    return _order(service.get_order(current_session(), order_id))
+
+
+@bp.post("/orders/<uuid:order_id>/mark-created")
+@idempotent
+def mark_created(order_id: UUID) -> Any:
+    """PENDING -> CREATED."""
+    return _order(service.mark_created(current_session(), order_id))
+
+
+@bp.post("/orders/<uuid:order_id>/cancel")
+@idempotent
+def cancel_order(order_id: UUID) -> Any:
+    """expected_status -> CANCELLED; with PENDING it compensates create_order."""
+    command = _parse(commands.cancel_order, json_body())
+    if command.expected_status is OrderStatus.PENDING:  # compensation of create_order
+        _forbid_late_action()
+    return _compensation(lambda: service.cancel_order(current_session(), order_id, command))
+
+
+@bp.post("/orders/<uuid:order_id>/accept")
+@idempotent
+def accept_order(order_id: UUID) -> Any:
+    """CREATED -> ACCEPTED by the runner."""
+    runner_id = _parse(commands.runner_id, json_body())
+    return _order(service.accept_order(current_session(), order_id, runner_id))
+
+
+@bp.post("/orders/<uuid:order_id>/undo-accept")
+@idempotent
+def undo_accept(order_id: UUID) -> Any:
+    """Compensation of accept: back to CREATED when that runner holds it."""
+    runner_id = _parse(commands.runner_id, json_body())
+    _forbid_late_action()
+    return _compensation(lambda: service.undo_accept(current_session(), order_id, runner_id))
+
+
+@bp.put("/orders/<uuid:order_id>/status")
+@idempotent
+def advance_order(order_id: UUID) -> Any:
+    """The assigned runner's next status."""
+    command = _parse(commands.advance_order, json_body())
+    return _order(service.advance_order(current_session(), order_id, command))
+
+
+@bp.post("/orders/<uuid:order_id>/complete")
+@idempotent
+def complete_order(order_id: UUID) -> Any:
+    """DELIVERED -> COMPLETED."""
+    return _order(service.complete_order(current_session(), order_id))
+
+
+def _parse(parser: Callable[[Any], T], source: Mapping[str, Any]) -> T:
+    try:
+        return parser(source)
+    except InvalidInput as exc:
+        raise ValidationError("the request has invalid fields", details=exc.details) from exc
+
+
+def _order(order: Order, status: int = 200) -> Any:
+    return jsonify(order.to_json()), status
+
+
+def _forbid_late_action() -> None:
+    # First, before touching the order: if the paired action is still in flight this waits for it
+    # (its key row is locked), so the order it creates or changes is seen and undone here.
+    forbid_late_action(current_session(), request.headers.get("Idempotency-Key"))
+
+
+def _compensation(undo: Callable[[], Order]) -> Any:
+    """Run a compensation; an unknown order is answered 404 without undoing the forbid record.
+
+    Raising would roll back the view's savepoint, and with it the record that refuses the late
+    action, so a create that arrives after its compensation could still take effect.
+    """
+    try:
+        return _order(undo())
+    except NotFound as exc:
+        return jsonify(error_body(exc.code, exc.message, exc.details)), exc.status

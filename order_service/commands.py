@@ -1,0 +1,164 @@
+"""Requests to the order service, validated into plain commands (no I/O, no framework)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import UUID
+
+from order_service.domain import RUNNER_STEPS, InvalidInput, Item, OrderStatus, validate_items
+
+T = TypeVar("T")
+MAX_TEXT = 500
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+
+
+@dataclass(frozen=True)
+class CreateOrder:
+    """Create an order PENDING, on behalf of the saga that runs its creation."""
+
+    order_id: UUID
+    customer_id: UUID
+    saga_id: UUID
+    items: tuple[Item, ...]
+    store_location: str
+    delivery_location: str
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    """Cancel an order that is still in ``expected_status``."""
+
+    reason: str | None
+    expected_status: OrderStatus
+
+
+@dataclass(frozen=True)
+class AdvanceOrder:
+    """The assigned runner moves an order one step on."""
+
+    status: OrderStatus
+    runner_id: UUID
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    """Filters of the order list."""
+
+    status: OrderStatus | None = None
+    customer_id: UUID | None = None
+    runner_id: UUID | None = None
+    limit: int = DEFAULT_LIMIT
+
+
+def parse_text(value: Any) -> str:
+    """A non-empty string, surrounding blanks removed."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string")
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"must be at most {MAX_TEXT} characters")
+    return value.strip()
+
+
+def parse_uuid(value: Any) -> UUID:
+    """A UUID written as a string."""
+    if not isinstance(value, str):
+        raise ValueError("must be a UUID")
+    try:
+        return UUID(value)
+    except ValueError as exc:
+        raise ValueError("must be a UUID") from exc
+
+
+def status_parser(allowed: Iterable[OrderStatus]) -> Callable[[Any], OrderStatus]:
+    """A parser accepting only the names of ``allowed``."""
+    names = [status.value for status in allowed]
+
+    def parse(value: Any) -> OrderStatus:
+        if not isinstance(value, str) or value not in names:
+            raise ValueError("must be one of " + ", ".join(names))
+        return OrderStatus(value)
+    return parse
+
+
+def parse_limit(value: Any) -> int:
+    """A page size from a query string: 1 up, anything above the maximum is the maximum."""
+    if not isinstance(value, str) or not value.strip().isdigit() or int(value) < 1:
+        raise ValueError(f"must be an integer from 1 to {MAX_LIMIT}")
+    return min(int(value), MAX_LIMIT)
+
+
+class _Fields:
+    """Reads fields of a JSON object, collecting every problem before refusing once."""
+
+    def __init__(self, body: Mapping[str, Any]) -> None:
+        self.body, self.errors = body, {}
+
+    def get(self, field: str, parse: Callable[[Any], T], *, required: bool = True) -> T | None:
+        value = self.body.get(field)
+        if value is None or (not required and value == ""):
+            if required:
+                self.errors[field] = "is required"
+            return None
+        try:
+            return parse(value)
+        except InvalidInput as exc:
+            self.errors.update(exc.details)
+        except ValueError as exc:
+            self.errors[field] = str(exc)
+        return None
+
+    def done(self) -> None:
+        if self.errors:
+            raise InvalidInput(self.errors)
+
+
+def create_order(body: Mapping[str, Any]) -> CreateOrder:
+    """Validate a create-order body; InvalidInput names every bad field."""
+    fields = _Fields(body)
+    command = CreateOrder(
+        order_id=fields.get("order_id", parse_uuid), customer_id=fields.get("customer_id", parse_uuid),
+        saga_id=fields.get("saga_id", parse_uuid), items=fields.get("items", validate_items),
+        store_location=fields.get("store_location", parse_text),
+        delivery_location=fields.get("delivery_location", parse_text))
+    fields.done()
+    return command
+
+
+def cancel_order(body: Mapping[str, Any]) -> CancelOrder:
+    """Validate a cancel body: an optional reason and the status the caller expects."""
+    fields = _Fields(body)
+    command = CancelOrder(
+        reason=fields.get("reason", parse_text, required=False),
+        expected_status=fields.get("expected_status", status_parser([OrderStatus.PENDING, OrderStatus.CREATED])))
+    fields.done()
+    return command
+
+
+def runner_id(body: Mapping[str, Any]) -> UUID:
+    """The ``runner_id`` of a body."""
+    fields = _Fields(body)
+    value = fields.get("runner_id", parse_uuid)
+    fields.done()
+    return value
+
+
+def advance_order(body: Mapping[str, Any]) -> AdvanceOrder:
+    """Validate a runner's status update: PLACED, ON_THE_WAY or DELIVERED."""
+    fields = _Fields(body)
+    command = AdvanceOrder(status=fields.get("status", status_parser(RUNNER_STEPS)),
+                           runner_id=fields.get("runner_id", parse_uuid))
+    fields.done()
+    return command
+
+
+def order_query(args: Mapping[str, str]) -> OrderQuery:
+    """Validate the list filters of a query string."""
+    fields = _Fields(args)
+    query = OrderQuery(
+        status=fields.get("status", status_parser(OrderStatus), required=False),
+        customer_id=fields.get("customer_id", parse_uuid, required=False),
+        runner_id=fields.get("runner_id", parse_uuid, required=False),
+        limit=fields.get("limit", parse_limit, required=False) or DEFAULT_LIMIT)
+    fields.done()
+    return query

@@ -1,0 +1,180 @@
+"""Orders without I/O: the status machine, what a valid order is, and what it costs."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+CENTS = Decimal("0.01")
+# Bounds that keep any total inside numeric(12,2) and any request reasonably small.
+MAX_ITEMS, MAX_QUANTITY, MAX_PRICE, MAX_NAME = 100, 1000, Decimal("10000.00"), 200
+_PRICE_TEXT = re.compile(r"\d+(\.\d+)?")
+
+
+class OrderStatus(str, Enum):
+    """Where an order is in its life."""
+
+    PENDING = "PENDING"
+    CREATED = "CREATED"
+    ACCEPTED = "ACCEPTED"
+    PLACED = "PLACED"
+    ON_THE_WAY = "ON_THE_WAY"
+    DELIVERED = "DELIVERED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+_S = OrderStatus
+TRANSITIONS: frozenset[tuple[OrderStatus, OrderStatus]] = frozenset({
+    (_S.PENDING, _S.CREATED), (_S.CREATED, _S.ACCEPTED), (_S.ACCEPTED, _S.PLACED), (_S.PLACED, _S.ON_THE_WAY),
+    (_S.ON_THE_WAY, _S.DELIVERED), (_S.DELIVERED, _S.COMPLETED),
+    (_S.PENDING, _S.CANCELLED), (_S.CREATED, _S.CANCELLED), (_S.ACCEPTED, _S.CREATED),
+})
+# The assigned runner moves the order along these, one step at a time: target -> required status.
+RUNNER_STEPS: Mapping[OrderStatus, OrderStatus] = {
+    _S.PLACED: _S.ACCEPTED, _S.ON_THE_WAY: _S.PLACED, _S.DELIVERED: _S.ON_THE_WAY}
+# The timestamp each status stamps when an order enters it.
+STAMPS: Mapping[OrderStatus, str] = {
+    _S.ACCEPTED: "accepted_at", _S.PLACED: "placed_at", _S.ON_THE_WAY: "picked_up_at",
+    _S.DELIVERED: "delivered_at", _S.COMPLETED: "completed_at", _S.CANCELLED: "cancelled_at"}
+CANCELLABLE: frozenset[OrderStatus] = frozenset(a for a, b in TRANSITIONS if b is _S.CANCELLED)
+
+
+def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
+    """True when the status machine allows ``current -> target``."""
+    return (current, target) in TRANSITIONS
+
+
+class InvalidInput(ValueError):
+    """Input that breaks the rules; ``details`` maps each bad field to what is wrong with it."""
+
+    def __init__(self, details: Mapping[str, str]) -> None:
+        super().__init__("invalid " + ", ".join(details))
+        self.details = dict(details)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of an order."""
+
+    name: str
+    price: Decimal
+    quantity: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The item as stored and served: price as a two-place string."""
+        return {"name": self.name, "price": str(self.price), "quantity": self.quantity}
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order as the service stores and serves it."""
+
+    order_id: UUID
+    customer_id: UUID
+    runner_id: UUID | None
+    saga_id: UUID
+    items: tuple[Item, ...]
+    food_fee: Decimal
+    delivery_fee: Decimal
+    total: Decimal
+    store_location: str
+    delivery_location: str
+    status: OrderStatus
+    cancel_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    accepted_at: datetime | None = None
+    placed_at: datetime | None = None
+    picked_up_at: datetime | None = None
+    delivered_at: datetime | None = None
+    completed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON-ready data (money stays Decimal; the JSON provider writes it as a string)."""
+        data = asdict(self)
+        data.update(status=self.status.value, items=[item.to_json() for item in self.items])
+        return data
+
+
+@dataclass(frozen=True)
+class Fees:
+    """What an order costs."""
+
+    food_fee: Decimal
+    delivery_fee: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        """Food plus delivery."""
+        return self.food_fee + self.delivery_fee
+
+
+def compute_fees(items: Iterable[Item], delivery_fee: Decimal) -> Fees:
+    """food_fee = sum(price x quantity) in cents; the flat delivery fee on top."""
+    food = sum((item.price * item.quantity for item in items), Decimal("0"))
+    return Fees(food.quantize(CENTS), Decimal(delivery_fee).quantize(CENTS, ROUND_HALF_UP))
+
+
+def parse_price(value: Any) -> Decimal:
+    """A price: a JSON number (read as Decimal) or a decimal string, > 0, at most 2 places."""
+    if isinstance(value, str) and _PRICE_TEXT.fullmatch(value.strip()):
+        value = Decimal(value.strip())
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise ValueError("must be a number")  # floats only arrive as NaN/Infinity: refuse them too
+    price = Decimal(value)
+    if not price.is_finite():
+        raise ValueError("must be a number")
+    if price <= 0:
+        raise ValueError("must be greater than 0")
+    if price > MAX_PRICE:
+        raise ValueError(f"must be at most {MAX_PRICE}")
+    if price != price.quantize(CENTS):
+        raise ValueError("must have at most 2 decimal places")
+    return price.quantize(CENTS)
+
+
+def parse_quantity(value: Any) -> int:
+    """A quantity: a whole JSON integer from 1 up."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be an integer")
+    if not 1 <= value <= MAX_QUANTITY:
+        raise ValueError(f"must be between 1 and {MAX_QUANTITY}")
+    return value
+
+
+def validate_items(raw: Any) -> tuple[Item, ...]:
+    """``items``: a non-empty list of ``{name, price, quantity}``; InvalidInput names each bad field."""
+    if not isinstance(raw, list) or not raw or len(raw) > MAX_ITEMS:
+        raise InvalidInput({"items": f"must be a list of 1 to {MAX_ITEMS} items"})
+    items, errors = [], {}
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            errors[f"items[{index}]"] = "must be an object with name, price and quantity"
+            continue
+        fields = {"name": _item_name, "price": parse_price, "quantity": parse_quantity}
+        values = {}
+        for field, parse in fields.items():
+            try:
+                values[field] = parse(entry.get(field))
+            except ValueError as exc:
+                errors[f"items[{index}].{field}"] = str(exc)
+        if len(values) == len(fields):
+            items.append(Item(**values))
+    if errors:
+        raise InvalidInput(errors)
+    return tuple(items)
+
+
+def _item_name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string")
+    if len(value) > MAX_NAME:
+        raise ValueError(f"must be at most {MAX_NAME} characters")
+    return value.strip()

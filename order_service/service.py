@@ -1,0 +1,98 @@
+"""Use cases of the order service: plain arguments and a Session in, an Order out."""
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy.orm import Session
+
+from campus_common.errors import Conflict, Forbidden, NotFound
+from order_service import repository
+from order_service.commands import AdvanceOrder, CancelOrder, CreateOrder, OrderQuery
+from order_service.domain import RUNNER_STEPS, Order, OrderStatus, can_transition, compute_fees
+
+def create_order(session: Session, command: CreateOrder, delivery_fee: Decimal) -> Order:
+    """Create the order PENDING with its fees; 409 when its id is taken."""
+    order = repository.add(session, command, compute_fees(command.items, delivery_fee))
+    if order is None:
+        raise Conflict(f"order {command.order_id} already exists", code="order_exists",
+                       details={"order_id": str(command.order_id)})
+    return order
+
+
+def get_order(session: Session, order_id: UUID) -> Order:
+    """The order; 404 when unknown."""
+    order = repository.get(session, order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} not found", details={"order_id": str(order_id)})
+    return order
+
+
+def list_orders(session: Session, query: OrderQuery) -> list[Order]:
+    """Orders matching the filters, newest first."""
+    return repository.find(session, query)
+
+
+def mark_created(session: Session, order_id: UUID) -> Order:
+    """PENDING -> CREATED: the payment is held, the order is open to runners."""
+    return _transition(session, order_id, OrderStatus.PENDING, OrderStatus.CREATED)
+
+
+def cancel_order(session: Session, order_id: UUID, command: CancelOrder) -> Order:
+    """expected -> CANCELLED with the reason; an order already CANCELLED is returned unchanged."""
+    order = repository.transition(session, order_id, command.expected_status, OrderStatus.CANCELLED,
+                                  changes={"cancel_reason": command.reason})
+    if order is not None:
+        return order
+    current = get_order(session, order_id)
+    if current.status is OrderStatus.CANCELLED:
+        return current
+    raise _invalid_transition(current, OrderStatus.CANCELLED)
+
+
+def accept_order(session: Session, order_id: UUID, runner_id: UUID) -> Order:
+    """CREATED -> ACCEPTED, assigned to the runner; of racing runners exactly one wins."""
+    return _transition(session, order_id, OrderStatus.CREATED, OrderStatus.ACCEPTED,
+                       changes={"runner_id": runner_id})
+
+
+def undo_accept(session: Session, order_id: UUID, runner_id: UUID) -> Order:
+    """ACCEPTED by this runner -> CREATED with no runner; any other order is returned unchanged."""
+    order = repository.transition(session, order_id, OrderStatus.ACCEPTED, OrderStatus.CREATED,
+                                  runner_id=runner_id, changes={"runner_id": None, "accepted_at": None})
+    return order if order is not None else get_order(session, order_id)
+
+
+def advance_order(session: Session, order_id: UUID, command: AdvanceOrder) -> Order:
+    """The assigned runner's next step (PLACED, ON_THE_WAY, DELIVERED), in order only.
+
+    Another runner's order is 403; an order with no runner yet is simply not in a status to advance.
+    """
+    target = command.status
+    order = repository.transition(session, order_id, RUNNER_STEPS[target], target, runner_id=command.runner_id)
+    if order is not None:
+        return order
+    current = get_order(session, order_id)
+    if current.runner_id is not None and current.runner_id != command.runner_id:
+        raise Forbidden("this order is not assigned to this runner", code="not_your_order",
+                        details={"order_id": str(order_id)})
+    raise _invalid_transition(current, target)
+
+
+def complete_order(session: Session, order_id: UUID) -> Order:
+    """DELIVERED -> COMPLETED: the payment went to the runner."""
+    return _transition(session, order_id, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+
+
+def _transition(session: Session, order_id: UUID, expected: OrderStatus, target: OrderStatus,
+                **kwargs: object) -> Order:
+    assert can_transition(expected, target), f"{expected} -> {target} is not in the status machine"
+    order = repository.transition(session, order_id, expected, target, **kwargs)
+    if order is None:
+        raise _invalid_transition(get_order(session, order_id), target)
+    return order
+
+
+def _invalid_transition(current: Order, target: OrderStatus) -> Conflict:
+    return Conflict(f"order {current.order_id} is {current.status.value}, it cannot become {target.value}",
+                    code="invalid_transition", details={"status": current.status.value})
