@@ -33,12 +33,27 @@ def _table() -> str:
 
 
 def forbid_late_action(session: Session, compensation_key: str | None) -> None:
-    """Record that the action paired with ``compensation_key`` must never run from now on."""
+    """Record that the action paired with ``compensation_key`` must never run from now on.
+
+    Written at once, so an action still in flight with that key is waited for (its key row is
+    locked) and then seen; and written again when the request ends, so a compensation that
+    answers "nothing to undo" (a refusal, which rolls its own changes back) still stops a late action.
+    """
     if not compensation_key or not compensation_key.endswith(COMPENSATE_SUFFIX):
         return
     action_key = compensation_key[: -len(COMPENSATE_SUFFIX)] + ACTION_SUFFIX
+    g.setdefault("forbidden_action_keys", []).append(action_key)
+    _insert_forbidden(session, action_key)
+
+
+def _insert_forbidden(session: Session, action_key: str) -> None:
     session.execute(text(f"INSERT INTO {_table()} (key, fingerprint) VALUES (:k, :f) ON CONFLICT DO NOTHING"),
                     {"k": action_key, "f": COMPENSATED})
+
+
+def _write_forbidden(session: Session) -> None:
+    for action_key in g.pop("forbidden_action_keys", []):
+        _insert_forbidden(session, action_key)
 
 
 def _replay(row: Any, fingerprint: str) -> Response | None:
@@ -65,7 +80,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         with current_app.extensions["db"].unit_of_work() as session:
             g.session = session
             if not key:
-                return view(*args, **kwargs)
+                return _run_in_savepoint(session, view, args, kwargs)
             fingerprint = _fingerprint()
             session.execute(text(f"INSERT INTO {_table()} (key, fingerprint) VALUES (:k, :f) "
                                  "ON CONFLICT DO NOTHING"), {"k": key, "f": fingerprint})
@@ -89,8 +104,10 @@ def _run_in_savepoint(session: Session, view: Callable[..., Any], args: Any, kwa
         response = make_response(view(*args, **kwargs))
     except ApiError as exc:
         savepoint.rollback()
+        _write_forbidden(session)
         return make_response(jsonify(error_body(exc.code, exc.message, exc.details)), exc.status)
     savepoint.commit()
+    _write_forbidden(session)
     return response
 
 
