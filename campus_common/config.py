@@ -60,6 +60,8 @@ class Settings:
         "SAGA_RETRY_BACKOFF_BASE_SECONDS", 0.5))
     saga_retry_backoff_max_seconds: float = field(default_factory=lambda: env_float(
         "SAGA_RETRY_BACKOFF_MAX_SECONDS", 30.0))
+    accept_timeout_scan_seconds: float = field(default_factory=lambda: env_float("ACCEPT_TIMEOUT_SCAN_SECONDS", 1.0))
+    saga_sweep_seconds: float = field(default_factory=lambda: env_float("SAGA_SWEEP_SECONDS", 10.0))
     saga_stall_seconds: int = field(default_factory=lambda: env_int("SAGA_STALL_SECONDS", 120))
     broker_visibility_timeout_seconds: int = field(default_factory=lambda: env_int(
         "BROKER_VISIBILITY_TIMEOUT_SECONDS", 300))

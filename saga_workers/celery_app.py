@@ -4,7 +4,7 @@ from __future__ import annotations
 from celery import Celery
 from celery.signals import worker_process_init
 
-from campus_common.config import Settings, env_float, load_settings
+from campus_common.config import Settings, load_settings
 from campus_common.db import dispose_engines
 from campus_common.logs import configure_logging
 
@@ -35,9 +35,9 @@ def celery_config(settings: Settings, saga_types: list[str]) -> dict:
         timezone="UTC",
         beat_schedule={
             "fire-due-accept-timeouts": {"task": "saga.maintenance.fire_due_timeouts",
-                                         "schedule": env_float("ACCEPT_TIMEOUT_SCAN_SECONDS", 1.0)},
+                                         "schedule": settings.accept_timeout_scan_seconds},
             "resume-stalled-sagas": {"task": "saga.maintenance.resume_stalled",
-                                     "schedule": env_float("SAGA_SWEEP_SECONDS", 10.0)},
+                                     "schedule": settings.saga_sweep_seconds},
         },
     )
 

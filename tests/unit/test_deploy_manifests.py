@@ -1,0 +1,334 @@
+"""The container deliverables say what the platform needs: docker-compose.yml, k8s/, Dockerfile.
+
+Read as YAML and text only, so no Docker engine or cluster is needed. `docker compose config`
+and `kubectl kustomize` run too when their clients are installed, and are skipped otherwise.
+"""
+from __future__ import annotations
+
+import functools
+import glob
+import re
+import shutil
+import subprocess
+from configparser import ConfigParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+yaml = pytest.importorskip("yaml")
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+K8S_DIR = ROOT / "k8s"
+APP_IMAGE = "campus-delivery-sagas"
+
+WEB_APPS = {  # compose service / k8s name -> (package, port)
+    "user-service": ("user_service", 3001),
+    "order-service": ("order_service", 3002),
+    "payment-service": ("payment_service", 3003),
+    "notification-service": ("notification_service", 3006),
+    "api-gateway": ("api_gateway", 3100),
+}
+SAGA_QUEUES = ("create_order_saga", "accept_order_saga", "cancel_order_saga", "complete_order_saga")
+WORKER_QUEUES = (*SAGA_QUEUES, "saga_maintenance")
+NODE_NAMES = {queue: queue.removesuffix("_saga") for queue in WORKER_QUEUES}
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def config_env_names() -> set[str]:
+    """Every quoted upper-case name in campus_common/config.py: the settings it reads."""
+    return set(re.findall(r'"([A-Z][A-Z0-9_]*)"', (ROOT / "campus_common" / "config.py").read_text()))
+
+
+@functools.cache
+def compose() -> dict[str, Any]:
+    """docker-compose.yml, parsed once (tests only read it)."""
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def compose_services() -> dict[str, dict[str, Any]]:
+    return compose()["services"]
+
+
+def app_services() -> dict[str, dict[str, Any]]:
+    """Compose services that run the project's image."""
+    return {name: svc for name, svc in compose_services().items() if "build" in svc}
+
+
+def flag(command: list[str], name: str) -> str | None:
+    """The value after ``name`` in an argv list (None when absent)."""
+    return command[command.index(name) + 1] if name in command else None
+
+
+@functools.cache
+def k8s_objects() -> tuple[dict[str, Any], ...]:
+    """Every object of every manifest listed in k8s/kustomization.yaml, parsed once."""
+    kustomization = yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text())
+    objects = []
+    for resource in kustomization["resources"]:
+        objects += [doc for doc in yaml.safe_load_all((K8S_DIR / resource).read_text()) if doc]
+    return tuple(objects)
+
+
+def k8s_by_kind(kind: str) -> dict[str, dict[str, Any]]:
+    return {obj["metadata"]["name"]: obj for obj in k8s_objects() if obj["kind"] == kind}
+
+
+def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
+    return workload["spec"]["template"]["spec"]
+
+
+def app_containers() -> list[tuple[str, dict[str, Any]]]:
+    """(workload name, container) for every container and init container of the project's image."""
+    found = []
+    for obj in k8s_objects():
+        if obj["kind"] not in ("Deployment", "StatefulSet", "Job"):
+            continue
+        spec = pod_spec(obj)
+        for box in spec.get("initContainers", []) + spec["containers"]:
+            if box["image"].split(":")[0] == APP_IMAGE:
+                found.append((obj["metadata"]["name"], box))
+    return found
+
+
+def main_container(workload: dict[str, Any]) -> dict[str, Any]:
+    (box,) = pod_spec(workload)["containers"]
+    return box
+
+
+def worker_deployments() -> dict[str, dict[str, Any]]:
+    """Queue -> its worker Deployments (a list, so duplicates show)."""
+    by_queue: dict[str, list[str]] = {}
+    for name, deployment in k8s_by_kind("Deployment").items():
+        command = main_container(deployment).get("command", [])
+        if command[:4] == ["celery", "-A", "saga_workers", "worker"]:
+            by_queue.setdefault(flag(command, "-Q"), []).append(name)
+    return by_queue
+
+
+# --- compose ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", WEB_APPS)
+def test_compose_web_app_runs_gunicorn_on_its_port_with_a_healthz_check(name: str) -> None:
+    package, port = WEB_APPS[name]
+    service = compose_services()[name]
+
+    assert service["command"] == ["gunicorn", "--bind", f"0.0.0.0:{port}", "--workers", "2", f"{package}:create_app()"]
+    assert f"http://127.0.0.1:{port}/healthz" in " ".join(service["healthcheck"]["test"])
+    assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+
+
+def test_compose_publishes_only_gateway_and_flower_on_loopback() -> None:
+    published = {name: svc["ports"] for name, svc in compose_services().items() if svc.get("ports")}
+
+    assert published == {"api-gateway": ["127.0.0.1:3100:3100"], "flower": ["127.0.0.1:5555:5555"]}
+
+
+def test_compose_every_queue_has_exactly_one_worker_that_is_health_checked() -> None:
+    by_queue: dict[str, list[str]] = {}
+    for name, service in app_services().items():
+        command = service["command"]
+        if command[:4] == ["celery", "-A", "saga_workers", "worker"]:
+            by_queue.setdefault(flag(command, "-Q"), []).append(name)
+            node = NODE_NAMES[flag(command, "-Q")]
+            assert flag(command, "-n") == f"{node}@%h", name
+            assert flag(command, "--prefetch-multiplier") == "1", name
+            assert flag(command, "-O") == "fair", name
+            assert f"-d {node}@$$HOSTNAME" in " ".join(service["healthcheck"]["test"]), name
+
+    assert {queue: len(names) for queue, names in by_queue.items()} == {queue: 1 for queue in WORKER_QUEUES}
+
+
+def test_compose_runs_one_beat_one_flower_and_a_one_shot_migrate() -> None:
+    commands = {name: svc["command"] for name, svc in app_services().items()}
+
+    beats = [name for name, command in commands.items() if command[3:4] == ["beat"]]
+    assert beats == ["beat"]
+    assert commands["flower"][:4] == ["celery", "-A", "saga_workers", "flower"] and "--port=5555" in commands["flower"]
+    assert "healthcheck" in compose_services()["flower"]
+    assert commands["migrate"] == ["python", "-m", "devstack.migrate"]
+    assert compose_services()["migrate"]["restart"] == "no"
+
+
+def test_compose_datastores_are_persistent_and_health_checked() -> None:
+    services = compose_services()
+    postgres, redis = services["postgres"], services["redis"]
+
+    assert postgres["image"] == "postgres:15" and "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    assert redis["image"] == "redis:7" and "--appendonly" in redis["command"]
+    assert flag(redis["command"], "--appendonly") == "yes"
+    assert "healthcheck" in redis
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in postgres["volumes"])
+
+
+def test_compose_app_containers_only_set_settings_that_config_reads() -> None:
+    known = config_env_names()
+    used = {var for svc in app_services().values() for var in svc.get("environment", {})}
+    yaml_lines = [line for line in COMPOSE_FILE.read_text().splitlines() if not line.lstrip().startswith("#")]
+    interpolated = set(re.findall(r"\$\{([A-Z0-9_]+)", "\n".join(yaml_lines)))
+
+    assert "DATABASE_URL" in known  # the parse found the settings
+    assert used - known == set()
+    assert interpolated - known == set()
+
+
+def test_compose_passes_docker_compose_config() -> None:
+    docker = shutil.which("docker")
+    if docker is None or subprocess.run([docker, "compose", "version"], capture_output=True).returncode != 0:
+        pytest.skip("the docker client with its compose plugin is not installed")
+
+    result = subprocess.run([docker, "compose", "-f", str(COMPOSE_FILE), "config", "-q"],
+                            cwd=ROOT, capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr
+
+
+# --- Kubernetes -------------------------------------------------------------------------------
+
+def test_kustomization_lists_every_manifest() -> None:
+    listed = set(yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text())["resources"])
+
+    assert listed == {p.name for p in K8S_DIR.glob("*.yaml")} - {"kustomization.yaml"}
+
+
+@pytest.mark.parametrize("name", WEB_APPS)
+def test_k8s_web_app_serves_its_port_with_healthz_probes_and_resources(name: str) -> None:
+    package, port = WEB_APPS[name]
+    box = main_container(k8s_by_kind("Deployment")[name])
+    service = k8s_by_kind("Service")[name]
+
+    assert box["command"] == ["gunicorn", "--bind", f"0.0.0.0:{port}", "--workers", "2", f"{package}:create_app()"]
+    assert box["ports"] == [{"name": "http", "containerPort": port}]
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert box[probe]["httpGet"] == {"path": "/healthz", "port": "http"}, probe
+    assert {"cpu", "memory"} <= set(box["resources"]["requests"])
+    assert {"cpu", "memory"} <= set(box["resources"]["limits"])
+    assert service["spec"]["ports"][0]["port"] == port
+
+
+def test_k8s_every_queue_has_exactly_one_worker_deployment() -> None:
+    by_queue = worker_deployments()
+
+    assert {queue: len(names) for queue, names in by_queue.items()} == {queue: 1 for queue in WORKER_QUEUES}
+
+
+@pytest.mark.parametrize("queue", WORKER_QUEUES)
+def test_k8s_worker_is_pinged_by_its_node_name_and_may_finish_its_steps(queue: str) -> None:
+    (name,) = worker_deployments()[queue]
+    deployment = k8s_by_kind("Deployment")[name]
+    box = main_container(deployment)
+    node = NODE_NAMES[queue]
+
+    assert flag(box["command"], "-n") == f"{node}@%h"
+    assert flag(box["command"], "--prefetch-multiplier") == "1" and flag(box["command"], "-O") == "fair"
+    assert f"inspect ping -d {node}@$HOSTNAME" in " ".join(box["livenessProbe"]["exec"]["command"])
+    # Longer than the 30 s default, so a warm shutdown can finish the acks_late steps it holds.
+    assert pod_spec(deployment)["terminationGracePeriodSeconds"] >= 60
+    assert box["resources"]["limits"]["memory"]
+
+
+def test_k8s_runs_exactly_one_beat_and_never_two_during_a_rollout() -> None:
+    deployments = k8s_by_kind("Deployment")
+    beats = [name for name, d in deployments.items() if main_container(d).get("command", [])[3:4] == ["beat"]]
+
+    assert beats == ["beat"]
+    assert deployments["beat"]["spec"]["replicas"] == 1
+    assert deployments["beat"]["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_k8s_runs_migrations_as_a_job_and_flower_behind_a_service() -> None:
+    job = k8s_by_kind("Job")["migrate"]
+    flower = k8s_by_kind("Deployment")["flower"]
+
+    assert main_container(job)["command"] == ["python", "-m", "devstack.migrate"]
+    assert main_container(flower)["command"][:4] == ["celery", "-A", "saga_workers", "flower"]
+    assert k8s_by_kind("Service")["flower"]["spec"]["ports"][0]["port"] == 5555
+
+
+def test_k8s_app_containers_only_set_settings_that_config_reads() -> None:
+    known = config_env_names()
+    config_map = k8s_by_kind("ConfigMap")["campus-config"]
+    secret = k8s_by_kind("Secret")["campus-secrets"]
+    env_names = {var["name"] for _, box in app_containers() for var in box.get("env", [])}
+
+    assert set(config_map["data"]) - known == set()
+    assert set(secret["stringData"]) - known == set()
+    assert env_names - known == set()
+
+
+def test_k8s_jwt_secret_comes_from_a_secret_never_a_literal() -> None:
+    gateway_env = {var["name"]: var for var in main_container(k8s_by_kind("Deployment")["api-gateway"])["env"]}
+    literal = [(name, var["name"]) for name, box in app_containers() for var in box.get("env", [])
+               if var["name"] == "GATEWAY_JWT_SECRET" and "value" in var]
+
+    assert literal == []
+    assert gateway_env["GATEWAY_JWT_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "campus-secrets"
+    assert "GATEWAY_JWT_SECRET" not in k8s_by_kind("ConfigMap")["campus-config"]["data"]
+    # The committed Secret holds a placeholder, not a key someone could be using.
+    assert "REPLACE-ME" in k8s_by_kind("Secret")["campus-secrets"]["stringData"]["GATEWAY_JWT_SECRET"]
+
+
+def test_k8s_app_containers_run_as_non_root_with_resource_limits() -> None:
+    for name, box in app_containers():
+        assert box["securityContext"]["allowPrivilegeEscalation"] is False, name
+        assert {"cpu", "memory"} <= set(box["resources"]["limits"]), name
+    for name in {workload for workload, _ in app_containers()}:
+        workload = {**k8s_by_kind("Deployment"), **k8s_by_kind("Job")}[name]
+        assert pod_spec(workload)["securityContext"]["runAsNonRoot"] is True, name
+
+
+def test_k8s_renders_with_kustomize() -> None:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed")
+
+    result = subprocess.run([kubectl, "kustomize", str(K8S_DIR)], capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr
+    rendered = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    namespaced = [doc for doc in rendered if doc["kind"] != "Namespace"]
+    assert {doc["metadata"]["namespace"] for doc in namespaced} == {"campus-delivery"}
+
+
+# --- image -----------------------------------------------------------------------------------
+
+def distribution_packages(setup: ConfigParser) -> list[str]:
+    """The top-level packages setup.cfg installs (``include = campus_common*`` -> campus_common)."""
+    return [p.strip().rstrip("*") for p in setup["options.packages.find"]["include"].split() if p.strip()]
+
+
+def test_image_ships_every_migration_file() -> None:
+    """The image runs the installed copy, so a .sql file left out of the wheel is never applied."""
+    setup = ConfigParser()
+    setup.read(ROOT / "setup.cfg")
+    package_data = setup["options.package_data"] if setup.has_section("options.package_data") else {}
+    missing = []
+    for package in distribution_packages(setup):
+        for sql in sorted((ROOT / package).rglob("*.sql")):
+            package_dir = next(d for d in sql.parents if (d / "__init__.py").exists())
+            dotted = ".".join(package_dir.relative_to(ROOT).parts)
+            patterns = [p.strip() for key in ("*", dotted) for p in re.split(r"[,\s]+", package_data.get(key, ""))
+                        if p.strip()]
+            shipped = {Path(f) for p in patterns for f in glob.glob(str(package_dir / p), recursive=True)}
+            if sql not in shipped:
+                missing.append(str(sql.relative_to(ROOT)))
+
+    assert missing == [], "setup.cfg [options.package_data] leaves these out of the installed package"
+
+
+def test_image_installs_every_package_of_the_distribution_as_non_root() -> None:
+    setup = ConfigParser()
+    setup.read(ROOT / "setup.cfg")
+    packages = distribution_packages(setup)
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    dockerignore = (ROOT / ".dockerignore").read_text().split()
+
+    assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
+    for package in packages:
+        assert re.search(rf"^COPY {package} ", dockerfile, re.M), f"Dockerfile does not copy {package}"
+        assert f"!{package}" in dockerignore, f".dockerignore keeps {package} out of the build context"
+    assert "[test]" not in dockerfile  # no dev dependencies in the image
+    user = re.findall(r"^USER (\S+)", dockerfile, re.M)
+    assert user and user[-1].split(":")[0] not in ("root", "0")
