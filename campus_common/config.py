@@ -48,7 +48,7 @@ class Settings:
         "PAYMENT_SERVICE_URL", "PAYMENT_SERVICE_PORT", 3003))
     notification_service_url: str = field(default_factory=lambda: _url(
         "NOTIFICATION_SERVICE_URL", "NOTIFICATION_SERVICE_PORT", 3006))
-    gateway_jwt_secret: str = field(default_factory=lambda: env_str("GATEWAY_JWT_SECRET", "dev-only-secret-change-me"))
+    gateway_jwt_secret: str = field(default_factory=lambda: env_str("GATEWAY_JWT_SECRET", "dev-only-gateway-secret-change-me-in-production"))
     delivery_fee: Decimal = field(default_factory=lambda: Decimal(env_str("DELIVERY_FEE", "3.99")))
     participant_timeout_seconds: float = field(default_factory=lambda: env_float("PARTICIPANT_TIMEOUT_SECONDS", 5.0))
     order_accept_timeout_seconds: int = field(default_factory=lambda: env_int("ORDER_ACCEPT_TIMEOUT_SECONDS", 1800))

@@ -1,0 +1,45 @@
+"""The API gateway: the only public HTTP entry; auth, starting sagas, saga views."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from sqlalchemy.exc import OperationalError
+
+from campus_common.config import load_settings
+from campus_common.errors import error_body
+from campus_common.logs import configure_logging
+from campus_common.web import create_service_app
+
+SERVICE = "api_gateway"
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the gateway (it owns no tables; its database is the sagas' state and the health check)."""
+    # Name the log lines before the saga engine's import does; imported here so that
+    # ``python -m api_gateway.token`` does not load Celery and the saga engine.
+    configure_logging(SERVICE, load_settings().log_level)
+    from api_gateway import health, orders, sagas, users
+
+    app = create_service_app(SERVICE, SERVICE, [users.bp, orders.bp, sagas.bp], test_config)
+    app.view_functions["healthz"] = health.healthz  # Postgres and Redis, not just Postgres
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.after_request(_bearer_challenge)
+    return app
+
+
+def _database_unavailable(exc: OperationalError) -> Any:
+    """The saga state in Postgres is out of reach: a retryable 503, not an internal error."""
+    log.warning("postgres unavailable: %s", exc)
+    body = error_body("service_unavailable", "the saga store is unavailable; try again later", {"service": "postgres"})
+    return jsonify(body), 503
+
+
+def _bearer_challenge(response: Response) -> Response:
+    """Tell a client without a valid token how to authenticate (RFC 6750)."""
+    if response.status_code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="campus-delivery"'
+    return response

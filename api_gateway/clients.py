@@ -1,0 +1,66 @@
+"""Thin calls to the participant services; their refusals become the gateway's own answers."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from campus_common import http
+from campus_common.config import load_settings
+from campus_common.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+
+def _call(service: str, method: str, path: str, *, json: Any = None, key: str | None = None) -> Any:
+    """One call to ``service``: a 4xx passes through as is, an outage becomes 503."""
+    settings = load_settings()  # read now: URLs may change between calls (tests, restarts)
+    base = getattr(settings, f"{service}_url").rstrip("/")
+    try:
+        return http.call(method, base + path, json=json, idempotency_key=key,
+                         timeout=settings.participant_timeout_seconds)
+    except http.BusinessRefusal as exc:
+        raise ApiError(exc.message, status=exc.status, code=exc.code, details=exc.details) from exc
+    except http.InfrastructureFault as exc:
+        log.warning("%s unavailable: %s", service, exc)
+        raise ApiError(f"{service} is unavailable; try again later", status=503,
+                       code="service_unavailable", details={"service": service}) from exc
+
+
+def _query(**params: Any) -> str:
+    present = {name: value for name, value in params.items() if value is not None}
+    return "?" + urlencode(present) if present else ""
+
+
+def create_user(body: dict[str, Any], key: str | None) -> dict[str, Any]:
+    """Create a customer or runner in the user service."""
+    return _call("user_service", "POST", "/users", json=body, key=key)
+
+
+def get_order(order_id: str) -> dict[str, Any]:
+    """The order with id ``order_id`` (404 when unknown)."""
+    return _call("order_service", "GET", f"/orders/{quote(order_id)}")
+
+
+def list_orders(*, status: str | None = None, customer_id: str | None = None,
+                runner_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Orders matching the filters, newest first."""
+    query = _query(status=status, customer_id=customer_id, runner_id=runner_id, limit=limit)
+    return _call("order_service", "GET", f"/orders{query}")["orders"]
+
+
+def advance_order(order_id: str, status: str, runner_id: str, key: str | None = None) -> dict[str, Any]:
+    """Move an order to ``status`` on behalf of its runner."""
+    return _call("order_service", "PUT", f"/orders/{quote(order_id)}/status",
+                 json={"status": status, "runner_id": runner_id}, key=key)
+
+
+def payments_of_order(order_id: str) -> list[dict[str, Any]]:
+    """Every payment recorded for ``order_id``."""
+    return _call("payment_service", "GET", f"/payments{_query(order_id=order_id)}")["payments"]
+
+
+def notify(user_id: str, kind: str, order_id: str, payload: dict[str, Any], key: str) -> dict[str, Any]:
+    """Record a notification for ``user_id`` (once per ``key``)."""
+    body = {"user_id": user_id, "type": kind, "order_id": order_id, "payload": payload}
+    return _call("notification_service", "POST", "/notifications", json=body, key=key)
