@@ -63,3 +63,16 @@ def notifications(order_id: str) -> list[dict[str, Any]]:
 def step_statuses(saga: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(name, phase, status) of each timeline entry."""
     return [(s["name"], s["phase"], s["status"]) for s in saga["steps"]]
+
+
+def wait_for_failed_attempt(saga_id: str, step: str, timeout: float = 20.0) -> None:
+    """Wait until ``step`` has failed at least once (so an outage was really seen)."""
+    from saga_workers.queries import get_saga
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        saga = get_saga(saga_id) or {"steps": []}
+        if any(s["name"] == step and s["phase"] == "action" and s["error"] for s in saga["steps"]):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"step {step} of saga {saga_id} never failed within {timeout}s")

@@ -1,7 +1,6 @@
 """create_order against real Postgres, real participants over HTTP, eagerly and on a real worker."""
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from decimal import Decimal
@@ -12,7 +11,7 @@ from campus_common import http
 from campus_common.config import load_settings
 from saga_workers.service import start_saga
 from tests.integration.saga_helpers import (create_user, notifications, order, order_payload, payments,
-                                            step_statuses, wait_for_saga)
+                                            step_statuses, wait_for_failed_attempt, wait_for_saga)
 
 CREATE_STEPS = ["create_order", "get_payment_info", "authorize_payment", "mark_created", "arm_accept_timeout",
                 "notify"]
@@ -108,9 +107,11 @@ def test_payment_down_briefly_still_completes(worker, live_participants):
     customer = create_user("customer")
     payload = order_payload(customer)
     live_participants.payment_service.stop()
-    threading.Timer(1.0, live_participants.payment_service.start).start()
+    saga_id = start_saga("create_order", payload).saga_id
+    wait_for_failed_attempt(saga_id, "authorize_payment")
+    live_participants.payment_service.start()
 
-    saga = wait_for_saga(start_saga("create_order", payload).saga_id, timeout=60)
+    saga = wait_for_saga(saga_id, timeout=60)
 
     assert saga["status"] == "COMPLETED", saga
     authorize = next(s for s in saga["steps"] if s["name"] == "authorize_payment")
@@ -123,7 +124,7 @@ def test_same_idempotency_key_starts_one_saga_and_one_order(worker):
     payload = order_payload(customer)
 
     first = start_saga("create_order", payload, idempotency_key=f"{customer}:checkout-1")
-    again = start_saga("create_order", {**payload, "order_id": "ignored"}, idempotency_key=f"{customer}:checkout-1")
+    again = start_saga("create_order", {**payload, "order_id": str(uuid.uuid4())}, idempotency_key=f"{customer}:checkout-1")
 
     assert (first.created, again.created) == (True, False)
     assert again.saga_id == first.saga_id and again.payload["order_id"] == payload["order_id"]
