@@ -4,8 +4,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from devstack.procs import as_postgres_user, find_binary, port_open, wait_until
 
@@ -51,6 +54,20 @@ class PostgresCluster:
         """True when the server accepts connections."""
         return port_open(self.port)
 
+    def server_pid(self) -> int | None:
+        """The pid of this cluster's postmaster when it runs on ``port``, else None."""
+        try:
+            lines = (self.data_dir / "postmaster.pid").read_text().splitlines()
+            pid, port = int(lines[0]), int(lines[3])
+            os.kill(pid, 0)
+        except (OSError, ValueError, IndexError):
+            return None
+        return pid if port == self.port else None
+
+    def owns_port(self) -> bool:
+        """True when what answers on ``port`` is this cluster (not a system one, say)."""
+        return self.server_pid() is not None and self.running()
+
     def stop(self, mode: str = "fast") -> None:
         """Stop the server if it runs."""
         if (self.data_dir / "postmaster.pid").exists():
@@ -61,14 +78,34 @@ class PostgresCluster:
         """SQLAlchemy URL for ``database`` on this cluster."""
         return f"postgresql+psycopg2://{user}@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str) -> None:
-        """Create ``name`` unless it exists."""
+    def create_database(self, name: str, owner: str | None = None) -> None:
+        """Create ``name`` (owned by ``owner`` when given) unless it exists."""
+        from psycopg2 import sql
+
+        with self._admin_cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cur.fetchone() is None:
+                owned_by = sql.SQL(" OWNER {}").format(sql.Identifier(owner)) if owner else sql.SQL("")
+                cur.execute(sql.SQL("CREATE DATABASE {}{}").format(sql.Identifier(name), owned_by))
+
+    def ensure_role(self, name: str, password: str | None) -> None:
+        """Create the login role ``name`` unless it exists; (re)set its password."""
+        from psycopg2 import sql
+
+        with self._admin_cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,))
+            verb = "ALTER" if cur.fetchone() else "CREATE"
+            cur.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(name), sql.Literal(password)))
+
+    @contextmanager
+    def _admin_cursor(self) -> Iterator[Any]:
         import psycopg2
 
         conn = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres")
         conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-            if cur.fetchone() is None:
-                cur.execute(f'CREATE DATABASE "{name}"')
-        conn.close()
+        try:
+            with conn.cursor() as cur:
+                yield cur
+        finally:
+            conn.close()

@@ -1,0 +1,56 @@
+# One command for each thing a developer does; the stack itself is run by `python -m devstack`.
+# Settings come from the environment (see devstack/config.py and campus_common/config.py),
+# e.g. `PG_PORT=5433 GATEWAY_PORT=3200 make up`, `RUN_DIR=/tmp/stack2 make up`.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+# `make down` must work even without a virtualenv: its path needs only the standard library.
+STACK_PYTHON = $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,$(PYTHON))
+PYTEST_ARGS ?=
+
+.PHONY: help venv run up down status demo test chaos
+
+help:
+	@echo "make run     install what is missing, start the stack, run the demo, leave it running"
+	@echo "make up      the same without the demo"
+	@echo "make down    stop the stack (Postgres and Redis included)"
+	@echo "make status  what runs and whether it is healthy"
+	@echo "make test    the whole test suite (own Postgres/Redis on free ports)"
+	@echo "make chaos   the long fault-injection run (pytest -m chaos)"
+
+# The virtualenv with the project and its test tools; rebuilt when the packaging changes.
+$(STAMP): setup.cfg pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing the project and its test tools into $(VENV) (log: $(VENV)/pip-install.log)"
+	@$(VENV)/bin/python -m pip install --disable-pip-version-check -e ".[test]" >$(VENV)/pip-install.log 2>&1 \
+		|| { tail -n 40 $(VENV)/pip-install.log; exit 1; }
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	$(VENV)/bin/python -m devstack run
+
+up: venv
+	$(VENV)/bin/python -m devstack up
+
+demo: venv
+	$(VENV)/bin/python -m devstack demo
+
+down:
+	$(STACK_PYTHON) -m devstack down
+
+status:
+	$(STACK_PYTHON) -m devstack status
+
+# pytest's exit status 5 means "collected no test": not a failure of the suite.
+PYTEST = status=0; $(VENV)/bin/pytest $(1) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; status=0; fi; exit $$status
+
+test: venv
+	@$(call PYTEST,$(PYTEST_ARGS))
+
+chaos: venv
+	@$(call PYTEST,-m chaos $(PYTEST_ARGS))

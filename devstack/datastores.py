@@ -1,0 +1,124 @@
+"""The stack's own Postgres and Redis under the run folder, its role and database, its migrations."""
+from __future__ import annotations
+
+import hashlib
+import os
+import pwd
+import signal
+import subprocess
+from pathlib import Path
+
+from devstack.config import REPO_ROOT, StackConfig, python
+from devstack.errors import StackError
+from devstack.postgres import PostgresCluster
+from devstack.procs import as_postgres_user, port_open, wait_until
+from devstack.redis import RedisServer
+from devstack.supervisor import is_alive, tail
+
+
+def _postgres_can_enter(folder: Path) -> bool:
+    return subprocess.run([*as_postgres_user(), "test", "-x", str(folder)], capture_output=True).returncode == 0
+
+
+def postgres_for(cfg: StackConfig) -> PostgresCluster:
+    """The cluster in ``RUN_DIR/pg``; when the postgres user cannot reach RUN_DIR (a repository
+    under a private home folder, say), in a folder of its own home named after RUN_DIR."""
+    preferred = PostgresCluster(cfg.run_dir / "pg", cfg.pg_port, cfg.logs_dir / "postgres.log")
+    if os.geteuid() != 0 or not cfg.run_dir.exists() or _postgres_can_enter(cfg.run_dir):
+        return preferred
+    try:
+        home = Path(pwd.getpwnam("postgres").pw_dir)
+    except KeyError:
+        return preferred
+    folder = home / "campus-devstack" / hashlib.sha1(str(cfg.run_dir).encode()).hexdigest()[:12]
+    return PostgresCluster(folder / "pg", cfg.pg_port, folder / "postgres.log")
+
+
+def redis_for(cfg: StackConfig) -> RedisServer:
+    """Redis with append-only persistence in ``RUN_DIR/redis``."""
+    return RedisServer(cfg.run_dir / "redis", cfg.redis_port, persistent=True,
+                       log_file=cfg.logs_dir / "redis.log")
+
+
+def start_postgres(cfg: StackConfig) -> str:
+    """Start our cluster unless it runs; create the role and database of DATABASE_URL; say what happened."""
+    cfg.run_dir.mkdir(parents=True, exist_ok=True)
+    cluster = postgres_for(cfg)
+    if cluster.owns_port():
+        state = "already running"
+    elif port_open(cfg.pg_port):
+        raise StackError(
+            f"127.0.0.1:{cfg.pg_port} is taken by another server (a system PostgreSQL? stop it with "
+            f"`service postgresql stop`), or run the stack on another port: PG_PORT=5433 make up")
+    else:
+        try:
+            cluster.start()
+        except (subprocess.CalledProcessError, TimeoutError) as exc:
+            detail = getattr(exc, "stderr", "") or ""
+            raise StackError(f"postgres did not start: {detail.strip()}\n--- {cluster.log_file}\n"
+                             f"{tail(cluster.log_file)}") from exc
+        state = "started"
+    if cluster.log_file.parent != cfg.logs_dir:  # keep the usual place pointing at the log
+        link = cfg.logs_dir / "postgres.log"
+        cfg.logs_dir.mkdir(parents=True, exist_ok=True)
+        if not link.is_symlink():
+            link.unlink(missing_ok=True)
+            link.symlink_to(cluster.log_file)
+    _ensure_database(cfg, cluster)
+    return f"{state}, data in {cluster.data_dir}"
+
+
+def _ensure_database(cfg: StackConfig, cluster: PostgresCluster) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(cfg.database_url)
+    if url.host not in ("127.0.0.1", "localhost") or (url.port or 5432) != cfg.pg_port:
+        return  # DATABASE_URL names a server we do not manage: its owner created role and database
+    if url.username and url.username != "postgres":
+        cluster.ensure_role(url.username, url.password)
+    cluster.create_database(url.database or "campus", owner=url.username)
+
+
+def start_redis(cfg: StackConfig) -> str:
+    """Start our Redis unless it runs; say what happened."""
+    server = redis_for(cfg)
+    if server.owns_port():
+        return "already running"
+    if port_open(cfg.redis_port):
+        raise StackError(
+            f"127.0.0.1:{cfg.redis_port} is taken by another server (a system Redis? stop it with "
+            f"`service redis-server stop`), or run the stack on another port: REDIS_PORT=6380 make up")
+    try:
+        server.start()
+    except (subprocess.CalledProcessError, TimeoutError) as exc:
+        raise StackError(f"redis did not start\n--- {cfg.logs_dir / 'redis.log'}\n"
+                         f"{tail(cfg.logs_dir / 'redis.log')}") from exc
+    return "started"
+
+
+def migrate(cfg: StackConfig) -> str:
+    """Apply every schema's migrations (``python -m devstack.migrate``); its output goes to migrate.log."""
+    log = cfg.logs_dir / "migrate.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([python(), "-m", "devstack.migrate"], cwd=REPO_ROOT, env=cfg.child_env(),
+                          capture_output=True, text=True)
+    log.write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        raise StackError(f"migrations failed (see {log}):\n{tail(log, 15)}")
+    pending = [line for line in done.stdout.splitlines() if not line.endswith("up to date")]
+    return "; ".join(pending) if pending else "up to date"
+
+
+def stop_datastores(cfg: StackConfig) -> list[str]:
+    """Stop our Redis and Postgres when they run (whatever port they were started on); say which."""
+    stopped = []
+    redis_pid = redis_for(cfg).server_pid()
+    if redis_pid is not None:
+        os.kill(redis_pid, signal.SIGTERM)  # Redis shuts down cleanly on TERM, flushing its append-only file
+        wait_until(lambda: not is_alive(redis_pid), 30, "redis to stop")
+        stopped.append("redis")
+    cluster = postgres_for(cfg)
+    if (cluster.data_dir / "postmaster.pid").exists():
+        cluster.stop()
+        stopped.append("postgres")
+    return stopped

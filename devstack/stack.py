@@ -1,0 +1,85 @@
+"""The whole local stack, declared as data: which processes run, how each is started and checked."""
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+from campus_common.config import env_str
+from devstack.config import SERVICES, StackConfig, python
+from devstack.health import Health
+from devstack.supervisor import Program
+
+SAGA_QUEUES = ("create_order_saga", "accept_order_saga", "cancel_order_saga", "complete_order_saga",
+               "saga_maintenance")
+CELERY_APP = "saga_workers"
+
+
+@dataclass(frozen=True)
+class Component:
+    """A process of the stack, its readiness check, and the address shown to the user."""
+
+    program: Program
+    health: Health
+    url: str = ""
+    port: int = 0  # the loopback port it listens on, if any
+
+    @property
+    def name(self) -> str:
+        return self.program.name
+
+
+def flask_app(cfg: StackConfig, package: str, port: int) -> Component:
+    """``package:create_app()`` under gunicorn, healthy when ``/healthz`` answers 200."""
+    spec = f"{package}:create_app()"
+    argv = (python(), "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(cfg.gunicorn_workers),
+            "--name", package, "--timeout", "60", "--graceful-timeout", "10",
+            "--access-logfile", "-", "--error-logfile", "-", spec)
+    url = f"http://127.0.0.1:{port}"
+    return Component(Program(package, argv, spec), Health.http(f"{url}/healthz"), url, port)
+
+
+def saga_worker(cfg: StackConfig, queue: str) -> Component:
+    """One Celery worker consuming only ``queue``, healthy when its node answers a ping."""
+    node = f"{queue}@%h"
+    argv = (python(), "-m", "celery", "-A", CELERY_APP, "worker", "-Q", queue, "-n", node,
+            "--concurrency", str(cfg.celery_concurrency), "--prefetch-multiplier", "1", "-O", "fair",
+            "--loglevel", _log_level())
+    return Component(Program(f"worker.{queue}", argv, node), Health.celery(f"{queue}@{socket.gethostname()}"))
+
+
+def beat(cfg: StackConfig) -> Component:
+    """Celery beat with its schedule file in RUN_DIR (periodic saga maintenance)."""
+    argv = (python(), "-m", "celery", "-A", CELERY_APP, "beat", "--schedule", str(cfg.run_dir / "celerybeat-schedule"),
+            "--loglevel", _log_level())
+    return Component(Program("beat", argv, f"{CELERY_APP} beat"), Health.alive())
+
+
+def flower(cfg: StackConfig) -> Component:
+    """Flower on loopback, healthy when its port accepts connections."""
+    argv = (python(), "-m", "celery", "-A", CELERY_APP, "flower", f"--port={cfg.flower_port}", "--address=127.0.0.1")
+    url = f"http://127.0.0.1:{cfg.flower_port}"
+    return Component(Program("flower", argv, f"{CELERY_APP} flower"), Health.port(cfg.flower_port), url,
+                     cfg.flower_port)
+
+
+def components(cfg: StackConfig) -> list[Component]:
+    """Every process of the stack, participants first."""
+    parts = [flask_app(cfg, package, cfg.service_ports[package]) for package in SERVICES]
+    parts.append(flask_app(cfg, "api_gateway", cfg.gateway_port))
+    parts += [saga_worker(cfg, queue) for queue in SAGA_QUEUES]
+    parts.append(beat(cfg))
+    if cfg.flower_port:
+        parts.append(flower(cfg))
+    return parts
+
+
+def shutdown_waves(cfg: StackConfig) -> list[list[Component]]:
+    """Stop order: entry points first, then the workers (they still call the participants), then the participants."""
+    parts = components(cfg)
+    entry = [c for c in parts if c.name in ("api_gateway", "beat", "flower")]
+    workers = [c for c in parts if c.name.startswith("worker.")]
+    return [entry, workers, [c for c in parts if c not in entry and c not in workers]]
+
+
+def _log_level() -> str:
+    return env_str("LOG_LEVEL", "INFO").upper()

@@ -1,0 +1,73 @@
+"""PostgreSQL and Redis from the system's packages, installed only when they are absent."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from devstack.errors import StackError
+from devstack.procs import find_binary
+
+# Debian package -> binaries the stack runs from it
+PACKAGES: dict[str, tuple[str, ...]] = {
+    "postgresql": ("initdb", "pg_ctl"),
+    "redis-server": ("redis-server", "redis-cli"),
+}
+
+
+def _present(binary: str) -> bool:
+    try:
+        find_binary(binary)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def missing_packages() -> list[str]:
+    """The packages of which a binary cannot be found."""
+    return [package for package, binaries in PACKAGES.items() if not all(map(_present, binaries))]
+
+
+def ensure_system_packages(say: Callable[[str], None] = print) -> None:
+    """Install the missing packages with apt-get (as root), then keep their own services out of the way."""
+    missing = missing_packages()
+    if not missing:
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise StackError(f"{', '.join(missing)} missing: install them (sudo apt-get install -y {' '.join(missing)})")
+    say(f"installing {', '.join(missing)} from the system's packages (apt-get)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", *missing]):
+        done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise StackError(f"`{' '.join(cmd)}` failed:\n{(done.stdout + done.stderr)[-2000:]}")
+    quiet_system_services(missing)
+
+
+def quiet_system_services(packages: list[str]) -> None:
+    """Stop (and keep from starting at boot) the services Debian starts on install: the stack runs
+    its own servers under RUN_DIR, and the system ones would hold ports 5432 and 6379."""
+    systemd = shutil.which("systemctl") is not None and Path("/run/systemd/system").exists()
+    if "postgresql" in packages:
+        if systemd:
+            _best_effort(["systemctl", "disable", "--now", "postgresql"])
+        clusters = subprocess.run(["pg_lsclusters", "--no-header"], capture_output=True, text=True).stdout
+        for line in clusters.splitlines():
+            version, name = line.split()[:2]
+            _best_effort(["pg_ctlcluster", "--skip-systemctl-redirect", version, name, "stop"])
+            start_conf = Path("/etc/postgresql") / version / name / "start.conf"
+            if start_conf.exists():
+                start_conf.write_text("manual\n")
+    if "redis-server" in packages:
+        _best_effort(["service", "redis-server", "stop"])
+        if systemd:
+            _best_effort(["systemctl", "disable", "--now", "redis-server"])
+        elif shutil.which("update-rc.d"):
+            _best_effort(["update-rc.d", "redis-server", "disable"])
+
+
+def _best_effort(cmd: list[str]) -> None:
+    if shutil.which(cmd[0]):
+        subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True)

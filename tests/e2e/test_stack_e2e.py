@@ -1,0 +1,161 @@
+"""The stack ``make up`` starts, used over HTTP through the gateway the way a client uses it."""
+from __future__ import annotations
+
+import os
+import signal
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from devstack.gateway_client import Gateway
+
+from .conftest import Stack
+
+pytestmark = pytest.mark.e2e
+
+ITEMS = [{"name": "Falafel wrap", "price": "7.50", "quantity": 2}, {"name": "Iced tea", "price": "2.25", "quantity": 1}]
+
+
+@dataclass
+class Actor:
+    """A user of the platform with a gateway client holding their token."""
+
+    user_id: str
+    api: Gateway
+
+
+@pytest.fixture(scope="module")
+def admin(stack: Stack) -> Gateway:
+    return stack.gateway(stack.token(str(uuid.uuid4()), "admin"))
+
+
+def new_customer(stack: Stack, admin: Gateway, card_token: str) -> Actor:
+    user = admin.create_user("E2E Customer", "customer", card_token=card_token)
+    return Actor(user["user_id"], stack.gateway(stack.token(user["user_id"], "customer")))
+
+
+@pytest.fixture(scope="module")
+def customer(stack: Stack, admin: Gateway) -> Actor:
+    return new_customer(stack, admin, "tok_visa")
+
+
+@pytest.fixture(scope="module")
+def runner(stack: Stack, admin: Gateway) -> Actor:
+    user = admin.create_user("E2E Runner", "runner", payout_account="acct_e2e_runner")
+    return Actor(user["user_id"], stack.gateway(stack.token(user["user_id"], "runner")))
+
+
+def error_code(response: Any) -> str:
+    """The ``error.code`` of the gateway's one error format."""
+    return response.json()["error"]["code"]
+
+
+def order_body(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"items": items, "store_location": "Food court", "delivery_location": "Dorm B, room 12"}
+
+
+def run_saga(admin: Gateway, started: dict[str, Any], expected: str) -> dict[str, Any]:
+    """Wait for the saga that ``started`` names; assert how it ended; return its view."""
+    view = admin.wait_for_saga(started["saga_id"], timeout=30)
+    assert view["status"] == expected, view
+    return view
+
+
+def test_health_needs_no_token(stack: Stack) -> None:
+    assert stack.gateway().call("GET", "/healthz").status_code == 200
+
+
+def test_a_request_without_a_valid_token_is_401(stack: Stack) -> None:
+    anonymous = stack.gateway().call("POST", "/api/orders", order_body(ITEMS))
+    forged = stack.gateway("not.a.jwt").call("POST", "/api/orders", order_body(ITEMS))
+    assert (anonymous.status_code, forged.status_code) == (401, 401)
+    assert error_code(anonymous)
+
+
+def test_a_runner_cannot_place_an_order(runner: Actor) -> None:
+    response = runner.api.call("POST", "/api/orders", order_body(ITEMS))
+    assert response.status_code == 403
+    assert error_code(response)
+
+
+def test_malformed_json_is_400(customer: Actor) -> None:
+    response = customer.api.call("POST", "/api/orders", data='{"items": [')
+    assert response.status_code == 400
+    assert error_code(response)
+
+
+@pytest.mark.parametrize("items", [
+    [],
+    [{"name": "Soup", "price": "-1.00", "quantity": 1}],
+    [{"name": "Soup", "price": "4.00", "quantity": 0}],
+], ids=["no items", "negative price", "zero quantity"])
+def test_an_invalid_order_is_422(customer: Actor, items: list[dict[str, Any]]) -> None:
+    response = customer.api.call("POST", "/api/orders", order_body(items))
+    assert response.status_code == 422, response.text
+    assert error_code(response)
+
+
+def test_an_order_paid_by_a_good_card_is_created(customer: Actor, admin: Gateway) -> None:
+    started = customer.api.create_order(ITEMS)
+    assert {"saga_id", "order_id", "status_url"} <= started.keys()
+    view = run_saga(admin, started, "COMPLETED")
+    assert [step["phase"] for step in view["steps"]] == ["action"] * len(view["steps"])
+    assert customer.api.order(started["order_id"])["status"] == "CREATED"
+    assert customer.api.call("GET", started["status_url"]).status_code == 200  # the customer may watch it
+
+
+def test_the_same_idempotency_key_returns_the_saga_already_started(customer: Actor) -> None:
+    key = str(uuid.uuid4())
+    first = customer.api.call("POST", "/api/orders", order_body(ITEMS), headers={"Idempotency-Key": key})
+    replay = customer.api.call("POST", "/api/orders", order_body(ITEMS), headers={"Idempotency-Key": key})
+    assert (first.status_code, replay.status_code) == (202, 200)
+    assert replay.json() == first.json()
+
+
+def test_a_declined_card_compensates_and_cancels_the_order(stack: Stack, admin: Gateway) -> None:
+    declined = new_customer(stack, admin, "tok_chargeDeclined")
+    started = declined.api.create_order(ITEMS)
+    view = run_saga(admin, started, "COMPENSATED")
+    assert "compensation" in {step["phase"] for step in view["steps"]}
+    assert declined.api.order(started["order_id"])["status"] == "CANCELLED"
+
+
+def test_an_order_lives_from_placing_to_completion(customer: Actor, runner: Actor, admin: Gateway) -> None:
+    started = customer.api.create_order(ITEMS)
+    order_id = started["order_id"]
+    run_saga(admin, started, "COMPLETED")
+    run_saga(admin, runner.api.expect("POST", f"/api/orders/{order_id}/accept", 202), "COMPLETED")
+    assert admin.order(order_id)["status"] == "ACCEPTED"
+    for status in ("PLACED", "ON_THE_WAY", "DELIVERED"):
+        response = runner.api.call("PUT", f"/api/orders/{order_id}/status", {"status": status})
+        assert response.status_code == 200, response.text
+        assert admin.order(order_id)["status"] == status
+    run_saga(admin, runner.api.expect("POST", f"/api/orders/{order_id}/complete", 202), "COMPLETED")
+    assert customer.api.order(order_id)["status"] == "COMPLETED"
+
+
+def test_a_customer_cancels_before_acceptance(customer: Actor, admin: Gateway) -> None:
+    started = customer.api.create_order(ITEMS)
+    run_saga(admin, started, "COMPLETED")
+    run_saga(admin, customer.api.expect("POST", f"/api/orders/{started['order_id']}/cancel", 202), "COMPLETED")
+    assert customer.api.order(started["order_id"])["status"] == "CANCELLED"
+
+
+def test_the_demo_walks_orders_through_every_saga(stack: Stack) -> None:
+    demo = stack.devstack("demo", timeout=120)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    for saga in ("create_order", "accept_order", "complete_order", "cancel_order"):
+        assert f"saga {saga} " in demo.stdout
+
+
+def test_a_second_up_restarts_only_what_died(stack: Stack) -> None:
+    pid_file = stack.run_dir / "pids" / "worker.accept_order_saga.pid"
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    again = stack.devstack("up", timeout=180)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "start     worker.accept_order_saga" in again.stdout
+    assert "start     api_gateway" not in again.stdout
+    assert stack.devstack("status").returncode == 0
+
