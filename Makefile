@@ -19,6 +19,7 @@ help:
 	@echo "make status  what runs and whether it is healthy"
 	@echo "make test    the whole test suite (own Postgres/Redis on free ports)"
 	@echo "make chaos   the long fault-injection run (pytest -m chaos)"
+	@echo "make bench   saga throughput, latency and memory on a stack of its own (figures only)"
 
 # The virtualenv with the project and its test tools; rebuilt when the packaging changes.
 $(STAMP): setup.cfg pyproject.toml
@@ -54,3 +55,6 @@ test: venv
 
 chaos: venv
 	@$(call PYTEST,-m chaos $(PYTEST_ARGS))
+
+bench: venv
+	$(VENV)/bin/python bench/saga_throughput.py $(BENCH_ARGS)
