@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
-from uuid import UUID
 
 import jwt
 from flask import current_app, g, request
 
 from campus_common.errors import Forbidden, Unauthorized
+from campus_common.validation import parse_uuid
 from campus_common.web import settings_of_app
 
 ROLES = ("customer", "runner", "admin")
@@ -46,9 +46,13 @@ def decode_token(token: str, secret: str) -> Principal:
         raise Unauthorized("the token has expired", code="token_expired") from exc
     except jwt.InvalidTokenError as exc:
         raise Unauthorized(f"the token is not valid: {exc}", code="invalid_token") from exc
-    if claims["role"] not in ROLES or not _is_uuid(claims["sub"]):
+    try:
+        user_id = parse_uuid(claims["sub"])
+    except ValueError:
+        user_id = None
+    if claims["role"] not in ROLES or user_id is None:
         raise Unauthorized("the token's role or subject is not valid", code="invalid_token")
-    return Principal(user_id=str(UUID(claims["sub"])), role=claims["role"])
+    return Principal(user_id=str(user_id), role=claims["role"])
 
 
 def jwt_secret() -> str:
@@ -82,13 +86,3 @@ def _bearer_token() -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("an Authorization: Bearer <token> header is required")
     return token.strip()
-
-
-def _is_uuid(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        UUID(value)
-    except ValueError:
-        return False
-    return True

@@ -8,9 +8,9 @@ from uuid import UUID
 from flask import request
 
 from campus_common.errors import ApiError, NotFound, ValidationError
+from campus_common.validation import Fields, parsed
 from campus_common.web import json_body
-from order_service.commands import parse_text
-from order_service.domain import InvalidInput, validate_items
+from order_service.domain import parse_text, validate_items
 
 MAX_KEY_LENGTH = 200
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
@@ -18,20 +18,16 @@ DEFAULT_LIMIT, MAX_LIMIT = 50, 100
 
 def new_order(body: Mapping[str, Any]) -> dict[str, Any]:
     """``{items, store_location, delivery_location}`` made canonical; 422 naming every bad field."""
-    errors: dict[str, str] = {}
-    try:
-        items = [item.to_json() for item in validate_items(body.get("items"))]
-    except InvalidInput as exc:
-        errors.update(exc.details)
-    locations = {}
-    for field in ("store_location", "delivery_location"):
-        try:
-            locations[field] = parse_text(body.get(field))
-        except ValueError as exc:
-            errors[field] = str(exc)
-    if errors:
-        raise ValidationError("the order is not valid", details=errors)
-    return {"items": items, **locations}
+    return parsed(_new_order, body, message="the order is not valid")
+
+
+def _new_order(body: Mapping[str, Any]) -> dict[str, Any]:
+    # The order service's own rules, checked here so a bad order never starts a saga.
+    fields = Fields(body)
+    items = fields.read("items", validate_items)
+    locations = {field: fields.read(field, parse_text) for field in ("store_location", "delivery_location")}
+    fields.done()
+    return {"items": [item.to_json() for item in items], **locations}
 
 
 def cancel_reason(default: str) -> str:

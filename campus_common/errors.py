@@ -1,13 +1,10 @@
-"""The one error format: ``{"error": {"code", "message", "details"}}`` with a fitting status."""
+"""The one error format: ``{"error": {"code", "message", "details"}}`` with a fitting status.
+
+No framework here: domain and validation code raise these; ``campus_common.web`` renders them.
+"""
 from __future__ import annotations
 
-import logging
 from typing import Any
-
-from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
-
-log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -48,21 +45,3 @@ class Forbidden(ApiError):
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     """The JSON body every error answer carries."""
     return {"error": {"code": code, "message": message, "details": details}}
-
-
-def register_error_handlers(app: Flask) -> None:
-    """Render every error, ours or Werkzeug's or unexpected, in the one JSON format."""
-
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):
-        return jsonify(error_body(exc.code, exc.message, exc.details)), exc.status
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        code = (exc.name or "error").lower().replace(" ", "_")
-        return jsonify(error_body(code, exc.description or exc.name)), exc.code or 500
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        log.exception("unhandled error")
-        return jsonify(error_body("internal_error", "internal error")), 500

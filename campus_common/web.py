@@ -5,18 +5,22 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import logging
+
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
 
 from campus_common import jsonutil
 from campus_common.config import load_settings
 from campus_common.db import Database
-from campus_common.errors import ApiError, register_error_handlers
+from campus_common.errors import ApiError, error_body
 from campus_common.logs import configure_logging
 from campus_common.migrate import migrate
 
 COMMON_SQL = Path(__file__).parent / "sql"
+log = logging.getLogger(__name__)
 
 
 class DecimalJSONProvider(DefaultJSONProvider):
@@ -76,3 +80,21 @@ def json_body() -> dict[str, Any]:
 def settings_of_app() -> Any:
     """The Settings the current app was built with."""
     return current_app.config["SETTINGS"]
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Render every error, ours or Werkzeug's or unexpected, in the one JSON format."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return jsonify(error_body(exc.code, exc.message, exc.details)), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return jsonify(error_body(code, exc.description or exc.name)), exc.code or 500
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return jsonify(error_body("internal_error", "internal error")), 500

@@ -1,26 +1,17 @@
 """HTTP entry points of the notification service: parse, call one use case, serialize."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from campus_common.errors import ValidationError
 from campus_common.idempotency import current_session, idempotent, transactional
+from campus_common.validation import parsed
 from campus_common.web import json_body
 from notification_service import commands, service
 from notification_service.repository import Notification
 
 bp = Blueprint("notifications", __name__)
-T = TypeVar("T")
-
-
-def _parse(parser: Callable[..., T], *args: Any) -> T:
-    try:
-        return parser(*args)
-    except commands.InvalidInput as exc:
-        raise ValidationError(str(exc), details=exc.details) from exc
 
 
 def notification_json(notification: Notification) -> dict[str, Any]:
@@ -34,7 +25,7 @@ def notification_json(notification: Notification) -> dict[str, Any]:
 @idempotent
 def create_notification() -> tuple[Response, int]:
     """Record one notification for a user."""
-    command = _parse(commands.parse_notify, json_body())
+    command = parsed(commands.parse_notify, json_body())
     return jsonify(notification_json(service.notify(command, current_session()))), 201
 
 
@@ -42,7 +33,7 @@ def create_notification() -> tuple[Response, int]:
 @idempotent
 def create_notifications() -> tuple[Response, int]:
     """Record a batch of notifications, all or none."""
-    batch = _parse(commands.parse_batch, json_body())
+    batch = parsed(commands.parse_batch, json_body())
     notifications = service.notify_all(batch, current_session())
     return jsonify(notifications=[notification_json(n) for n in notifications]), 201
 
@@ -51,6 +42,6 @@ def create_notifications() -> tuple[Response, int]:
 @transactional
 def list_notifications() -> Response:
     """Notifications filtered by ``?user_id=`` and/or ``?order_id=``, oldest first."""
-    query = _parse(commands.parse_query, request.args)
+    query = parsed(commands.parse_query, request.args)
     notifications = service.list_notifications(query, current_session())
     return jsonify(notifications=[notification_json(n) for n in notifications])

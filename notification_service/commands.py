@@ -6,17 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from campus_common.validation import Fields, InvalidInput, parse_uuid
 from notification_service.domain import NOTIFICATION_TYPES, is_known_type, money_as_strings
 
 MAX_BATCH = 5000  # one batch carries every runner (ORDER_READY_FOR_RUNNER)
-
-
-class InvalidInput(ValueError):
-    """Input that breaks the rules; ``details`` maps each bad field to what is wrong with it."""
-
-    def __init__(self, details: dict[str, str]) -> None:
-        super().__init__("invalid input: " + ", ".join(sorted(details)))
-        self.details = details
 
 
 @dataclass(frozen=True)
@@ -39,21 +32,14 @@ class NotificationQuery:
 
 def parse_notify(data: Any, prefix: str = "") -> Notify:
     """Validate one notification; raise InvalidInput naming every bad field (under ``prefix``)."""
-    errors: dict[str, str] = {}
     if not isinstance(data, Mapping):
         raise InvalidInput({prefix.rstrip(".") or "body": "must be an object"})
-    user_id = _uuid(data.get("user_id"), f"{prefix}user_id", errors)
-    if not is_known_type(data.get("type")):
-        errors[f"{prefix}type"] = f"must be one of {', '.join(NOTIFICATION_TYPES)}"
-    order_id = None if data.get("order_id") is None else _uuid(data["order_id"], f"{prefix}order_id", errors)
-    payload = data.get("payload", {})
-    if payload is None:
-        payload = {}
-    if not isinstance(payload, Mapping):
-        errors[f"{prefix}payload"] = "must be an object"
-    if errors:
-        raise InvalidInput(errors)
-    return Notify(user_id, data["type"], order_id, money_as_strings(dict(payload)))  # type: ignore[arg-type]
+    fields = Fields(data, prefix)
+    command = Notify(user_id=fields.read("user_id", parse_uuid), type=fields.read("type", _parse_type),
+                     order_id=None if data.get("order_id") is None else fields.read("order_id", parse_uuid),
+                     payload=fields.read("payload", _parse_payload))
+    fields.done()
+    return command
 
 
 def parse_batch(data: Mapping[str, Any]) -> list[Notify]:
@@ -75,19 +61,23 @@ def parse_batch(data: Mapping[str, Any]) -> list[Notify]:
 
 def parse_query(args: Mapping[str, str]) -> NotificationQuery:
     """Validate the ``user_id`` / ``order_id`` filters of the list."""
-    errors: dict[str, str] = {}
-    user_id = _uuid(args["user_id"], "user_id", errors) if args.get("user_id") else None
-    order_id = _uuid(args["order_id"], "order_id", errors) if args.get("order_id") else None
-    if errors:
-        raise InvalidInput(errors)
-    return NotificationQuery(user_id, order_id)
+    fields = Fields(args)
+    query = NotificationQuery(user_id=fields.get("user_id", parse_uuid, required=False),
+                              order_id=fields.get("order_id", parse_uuid, required=False))
+    fields.done()
+    return query
 
 
-def _uuid(value: Any, field: str, errors: dict[str, str]) -> uuid.UUID | None:
-    if isinstance(value, str):
-        try:
-            return uuid.UUID(value)
-        except ValueError:
-            pass
-    errors[field] = "must be a UUID"
-    return None
+def _parse_type(value: Any) -> str:
+    if not is_known_type(value):
+        raise ValueError(f"must be one of {', '.join(NOTIFICATION_TYPES)}")
+    return value
+
+
+def _parse_payload(value: Any) -> dict[str, Any]:
+    # Absent or null is an empty payload; money in it is kept as exact strings.
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueError("must be an object")
+    return money_as_strings(dict(value))

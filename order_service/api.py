@@ -1,27 +1,28 @@
 """The order service's internal HTTP API: parse, call one use case, serialize."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from flask import Blueprint, jsonify, request
 
-from campus_common.errors import NotFound, ValidationError, error_body
+from campus_common.errors import NotFound, error_body
 from campus_common.idempotency import current_session, forbid_late_action, idempotent, transactional
+from campus_common.validation import parsed
 from campus_common.web import json_body, settings_of_app
 from order_service import commands, service
-from order_service.domain import InvalidInput, Order, OrderStatus
+from order_service.domain import Order, OrderStatus
 
-T = TypeVar("T")
 bp = Blueprint("orders", __name__)
+INVALID = "the request has invalid fields"
 
 
 @bp.post("/orders")
 @idempotent
 def create_order() -> Any:
     """Create an order PENDING (201)."""
-    command = _parse(commands.create_order, json_body())
+    command = parsed(commands.create_order, json_body(), message=INVALID)
     return _order(service.create_order(current_session(), command, settings_of_app().delivery_fee), 201)
 
 
@@ -29,7 +30,7 @@ def create_order() -> Any:
 @transactional
 def list_orders() -> Any:
     """Orders filtered by status, customer_id, runner_id; newest first, up to ``limit``."""
-    query = _parse(commands.order_query, request.args)
+    query = parsed(commands.order_query, request.args, message=INVALID)
     return jsonify(orders=[order.to_json() for order in service.list_orders(current_session(), query)])
 
 
@@ -51,7 +52,7 @@ def mark_created(order_id: UUID) -> Any:
 @idempotent
 def cancel_order(order_id: UUID) -> Any:
     """expected_status -> CANCELLED; with PENDING it compensates create_order."""
-    command = _parse(commands.cancel_order, json_body())
+    command = parsed(commands.cancel_order, json_body(), message=INVALID)
     if command.expected_status is OrderStatus.PENDING:  # compensation of create_order
         _forbid_late_action()
     return _compensation(lambda: service.cancel_order(current_session(), order_id, command))
@@ -61,7 +62,7 @@ def cancel_order(order_id: UUID) -> Any:
 @idempotent
 def accept_order(order_id: UUID) -> Any:
     """CREATED -> ACCEPTED by the runner."""
-    runner_id = _parse(commands.runner_id, json_body())
+    runner_id = parsed(commands.runner_id, json_body(), message=INVALID)
     return _order(service.accept_order(current_session(), order_id, runner_id))
 
 
@@ -69,7 +70,7 @@ def accept_order(order_id: UUID) -> Any:
 @idempotent
 def undo_accept(order_id: UUID) -> Any:
     """Compensation of accept: back to CREATED when that runner holds it."""
-    runner_id = _parse(commands.runner_id, json_body())
+    runner_id = parsed(commands.runner_id, json_body(), message=INVALID)
     _forbid_late_action()
     return _compensation(lambda: service.undo_accept(current_session(), order_id, runner_id))
 
@@ -78,7 +79,7 @@ def undo_accept(order_id: UUID) -> Any:
 @idempotent
 def advance_order(order_id: UUID) -> Any:
     """The assigned runner's next status."""
-    command = _parse(commands.advance_order, json_body())
+    command = parsed(commands.advance_order, json_body(), message=INVALID)
     return _order(service.advance_order(current_session(), order_id, command))
 
 
@@ -87,13 +88,6 @@ def advance_order(order_id: UUID) -> Any:
 def complete_order(order_id: UUID) -> Any:
     """DELIVERED -> COMPLETED."""
     return _order(service.complete_order(current_session(), order_id))
-
-
-def _parse(parser: Callable[[Any], T], source: Mapping[str, Any]) -> T:
-    try:
-        return parser(source)
-    except InvalidInput as exc:
-        raise ValidationError("the request has invalid fields", details=exc.details) from exc
 
 
 def _order(order: Order, status: int = 200) -> Any:

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
-from order_service.domain import RUNNER_STEPS, InvalidInput, Item, OrderStatus, validate_items
+from campus_common.validation import Fields, parse_uuid
+from order_service.domain import RUNNER_STEPS, Item, OrderStatus, parse_text, validate_items
 
-T = TypeVar("T")
-MAX_TEXT = 500
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 
 
@@ -51,25 +50,6 @@ class OrderQuery:
     limit: int = DEFAULT_LIMIT
 
 
-def parse_text(value: Any) -> str:
-    """A non-empty string, surrounding blanks removed."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a non-empty string")
-    if len(value) > MAX_TEXT:
-        raise ValueError(f"must be at most {MAX_TEXT} characters")
-    return value.strip()
-
-
-def parse_uuid(value: Any) -> UUID:
-    """A UUID written as a string."""
-    if not isinstance(value, str):
-        raise ValueError("must be a UUID")
-    try:
-        return UUID(value)
-    except ValueError as exc:
-        raise ValueError("must be a UUID") from exc
-
-
 def status_parser(allowed: Iterable[OrderStatus]) -> Callable[[Any], OrderStatus]:
     """A parser accepting only the names of ``allowed``."""
     names = [status.value for status in allowed]
@@ -88,34 +68,9 @@ def parse_limit(value: Any) -> int:
     return min(int(value), MAX_LIMIT)
 
 
-class _Fields:
-    """Reads fields of a JSON object, collecting every problem before refusing once."""
-
-    def __init__(self, body: Mapping[str, Any]) -> None:
-        self.body, self.errors = body, {}
-
-    def get(self, field: str, parse: Callable[[Any], T], *, required: bool = True) -> T | None:
-        value = self.body.get(field)
-        if value is None or (not required and value == ""):
-            if required:
-                self.errors[field] = "is required"
-            return None
-        try:
-            return parse(value)
-        except InvalidInput as exc:
-            self.errors.update(exc.details)
-        except ValueError as exc:
-            self.errors[field] = str(exc)
-        return None
-
-    def done(self) -> None:
-        if self.errors:
-            raise InvalidInput(self.errors)
-
-
 def create_order(body: Mapping[str, Any]) -> CreateOrder:
     """Validate a create-order body; InvalidInput names every bad field."""
-    fields = _Fields(body)
+    fields = Fields(body)
     command = CreateOrder(
         order_id=fields.get("order_id", parse_uuid), customer_id=fields.get("customer_id", parse_uuid),
         saga_id=fields.get("saga_id", parse_uuid), items=fields.get("items", validate_items),
@@ -127,7 +82,7 @@ def create_order(body: Mapping[str, Any]) -> CreateOrder:
 
 def cancel_order(body: Mapping[str, Any]) -> CancelOrder:
     """Validate a cancel body: an optional reason and the status the caller expects."""
-    fields = _Fields(body)
+    fields = Fields(body)
     command = CancelOrder(
         reason=fields.get("reason", parse_text, required=False),
         expected_status=fields.get("expected_status", status_parser([OrderStatus.PENDING, OrderStatus.CREATED])))
@@ -137,7 +92,7 @@ def cancel_order(body: Mapping[str, Any]) -> CancelOrder:
 
 def runner_id(body: Mapping[str, Any]) -> UUID:
     """The ``runner_id`` of a body."""
-    fields = _Fields(body)
+    fields = Fields(body)
     value = fields.get("runner_id", parse_uuid)
     fields.done()
     return value
@@ -145,7 +100,7 @@ def runner_id(body: Mapping[str, Any]) -> UUID:
 
 def advance_order(body: Mapping[str, Any]) -> AdvanceOrder:
     """Validate a runner's status update: PLACED, ON_THE_WAY or DELIVERED."""
-    fields = _Fields(body)
+    fields = Fields(body)
     command = AdvanceOrder(status=fields.get("status", status_parser(RUNNER_STEPS)),
                            runner_id=fields.get("runner_id", parse_uuid))
     fields.done()
@@ -154,7 +109,7 @@ def advance_order(body: Mapping[str, Any]) -> AdvanceOrder:
 
 def order_query(args: Mapping[str, str]) -> OrderQuery:
     """Validate the list filters of a query string."""
-    fields = _Fields(args)
+    fields = Fields(args)
     query = OrderQuery(
         status=fields.get("status", status_parser(OrderStatus), required=False),
         customer_id=fields.get("customer_id", parse_uuid, required=False),

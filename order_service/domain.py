@@ -10,9 +10,11 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from campus_common.validation import InvalidInput
+
 CENTS = Decimal("0.01")
 # Bounds that keep any total inside numeric(12,2) and any request reasonably small.
-MAX_ITEMS, MAX_QUANTITY, MAX_PRICE, MAX_NAME = 100, 1000, Decimal("10000.00"), 200
+MAX_ITEMS, MAX_QUANTITY, MAX_PRICE, MAX_NAME, MAX_TEXT = 100, 1000, Decimal("10000.00"), 200, 500
 _PRICE_TEXT = re.compile(r"\d+(\.\d+)?")
 
 
@@ -48,14 +50,6 @@ CANCELLABLE: frozenset[OrderStatus] = frozenset(a for a, b in TRANSITIONS if b i
 def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
     """True when the status machine allows ``current -> target``."""
     return (current, target) in TRANSITIONS
-
-
-class InvalidInput(ValueError):
-    """Input that breaks the rules; ``details`` maps each bad field to what is wrong with it."""
-
-    def __init__(self, details: Mapping[str, str]) -> None:
-        super().__init__("invalid " + ", ".join(details))
-        self.details = dict(details)
 
 
 @dataclass(frozen=True)
@@ -122,6 +116,15 @@ def compute_fees(items: Iterable[Item], delivery_fee: Decimal) -> Fees:
     return Fees(food.quantize(CENTS), Decimal(delivery_fee).quantize(CENTS, ROUND_HALF_UP))
 
 
+def parse_text(value: Any, max_length: int = MAX_TEXT) -> str:
+    """A non-empty string of at most ``max_length`` characters, surrounding blanks removed."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string")
+    if len(value) > max_length:
+        raise ValueError(f"must be at most {max_length} characters")
+    return value.strip()
+
+
 def parse_price(value: Any) -> Decimal:
     """A price: a JSON number (read as Decimal) or a decimal string, > 0, at most 2 places."""
     if isinstance(value, str) and _PRICE_TEXT.fullmatch(value.strip()):
@@ -173,8 +176,4 @@ def validate_items(raw: Any) -> tuple[Item, ...]:
 
 
 def _item_name(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a non-empty string")
-    if len(value) > MAX_NAME:
-        raise ValueError(f"must be at most {MAX_NAME} characters")
-    return value.strip()
+    return parse_text(value, MAX_NAME)

@@ -3,25 +3,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.orm import Session
 
-from campus_common.errors import ValidationError
 from campus_common.idempotency import current_session, forbid_late_action, idempotent, transactional
+from campus_common.validation import parsed
 from campus_common.web import json_body
 from payment_service import commands, service
 from payment_service.repository import Payment
 
 bp = Blueprint("payments", __name__)
-T = TypeVar("T")
-
-
-def _parse(parser: Callable[..., T], *args: Any) -> T:
-    try:
-        return parser(*args)
-    except commands.InvalidInput as exc:
-        raise ValidationError(str(exc), details=exc.details) from exc
 
 
 def payment_json(payment: Payment) -> dict[str, Any]:
@@ -34,20 +27,20 @@ def payment_json(payment: Payment) -> dict[str, Any]:
             "refunded_at": payment.refunded_at}
 
 
-def _compensation_json(order_id: uuid.UUID, payment: Payment | None) -> Response:
-    return jsonify(order_id=order_id, payment=payment_json(payment) if payment else None)
-
-
-def _forbid_late_action() -> None:
+def _compensate(undo: Callable[[uuid.UUID, Session], Payment | None]) -> Response:
+    """Run ``undo`` for the body's ``order_id``; answer with the payment it changed (None: nothing to undo)."""
     # A compensation that comes first makes its action's key refuse to run later (409).
     forbid_late_action(current_session(), request.headers.get("Idempotency-Key"))
+    order_id = parsed(commands.parse_order_id, json_body())
+    payment = undo(order_id, current_session())
+    return jsonify(order_id=order_id, payment=payment_json(payment) if payment else None)
 
 
 @bp.post("/payments/authorize")
 @idempotent
 def authorize_payment() -> tuple[Response, int]:
     """Hold an order's amount on the customer's card."""
-    command = _parse(commands.parse_authorize, json_body())
+    command = parsed(commands.parse_authorize, json_body())
     return jsonify(payment_json(service.authorize_payment(command, current_session()))), 201
 
 
@@ -55,16 +48,14 @@ def authorize_payment() -> tuple[Response, int]:
 @idempotent
 def release_payment() -> Response:
     """Void the order's hold (compensates authorize)."""
-    _forbid_late_action()
-    order_id = _parse(commands.parse_order_id, json_body())
-    return _compensation_json(order_id, service.release_payment(order_id, current_session()))
+    return _compensate(service.release_payment)
 
 
 @bp.post("/payments/capture")
 @idempotent
 def capture_payment() -> Response:
     """Charge the order's hold and pay it to the runner's payout account."""
-    command = _parse(commands.parse_capture, json_body())
+    command = parsed(commands.parse_capture, json_body())
     return jsonify(payment_json(service.capture_payment(command, current_session())))
 
 
@@ -72,9 +63,7 @@ def capture_payment() -> Response:
 @idempotent
 def refund_payment() -> Response:
     """Give the order's captured charge back (compensates capture)."""
-    _forbid_late_action()
-    order_id = _parse(commands.parse_order_id, json_body())
-    return _compensation_json(order_id, service.refund_payment(order_id, current_session()))
+    return _compensate(service.refund_payment)
 
 
 @bp.get("/payments")
@@ -82,7 +71,7 @@ def refund_payment() -> Response:
 def list_payments() -> Response:
     """Payments, of the order named by ``?order_id=`` when given, oldest first."""
     raw = request.args.get("order_id") or None
-    order_id = _parse(commands.parse_order_id, {"order_id": raw}) if raw else None
+    order_id = parsed(commands.parse_order_id, {"order_id": raw}) if raw else None
     return jsonify(payments=[payment_json(p) for p in service.list_payments(order_id, current_session())])
 
 

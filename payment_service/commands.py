@@ -7,17 +7,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from campus_common.validation import Fields, parse_uuid, required_text
+
 MAX_AMOUNT = Decimal("9999999999.99")  # numeric(12,2)
 CENTS = Decimal("0.01")
 MAX_TEXT = 200
-
-
-class InvalidInput(ValueError):
-    """Input that breaks the rules; ``details`` maps each bad field to what is wrong with it."""
-
-    def __init__(self, details: dict[str, str]) -> None:
-        super().__init__("invalid input: " + ", ".join(sorted(details)))
-        self.details = details
+_parse_text = required_text(MAX_TEXT)
 
 
 @dataclass(frozen=True)
@@ -40,47 +35,42 @@ class Capture:
 
 def parse_authorize(data: Mapping[str, Any]) -> Authorize:
     """Validate an authorization request; raise InvalidInput naming every bad field."""
-    errors: dict[str, str] = {}
-    order_id = _uuid(data.get("order_id"), "order_id", errors)
-    customer_id = _uuid(data.get("customer_id"), "customer_id", errors)
-    amount = parse_amount(data.get("amount"), errors)
-    card_token = _text(data.get("card_token"), "card_token", errors)
-    if errors:
-        raise InvalidInput(errors)
-    return Authorize(order_id, customer_id, amount, card_token)  # type: ignore[arg-type]
+    fields = Fields(data)
+    command = Authorize(order_id=fields.read("order_id", parse_uuid),
+                        customer_id=fields.read("customer_id", parse_uuid),
+                        amount=fields.read("amount", parse_amount),
+                        card_token=fields.read("card_token", _parse_text))
+    fields.done()
+    return command
 
 
 def parse_order_id(data: Mapping[str, Any]) -> uuid.UUID:
     """The ``order_id`` of a release, capture or refund request."""
-    errors: dict[str, str] = {}
-    order_id = _uuid(data.get("order_id"), "order_id", errors)
-    if order_id is None:
-        raise InvalidInput(errors)
+    fields = Fields(data)
+    order_id = fields.read("order_id", parse_uuid)
+    fields.done()
     return order_id
 
 
 def parse_capture(data: Mapping[str, Any]) -> Capture:
     """Validate a capture request; raise InvalidInput naming every bad field."""
-    errors: dict[str, str] = {}
-    order_id = _uuid(data.get("order_id"), "order_id", errors)
-    payout_account = _text(data.get("payout_account"), "payout_account", errors)
-    if errors:
-        raise InvalidInput(errors)
-    return Capture(order_id, payout_account)  # type: ignore[arg-type]
+    fields = Fields(data)
+    command = Capture(order_id=fields.read("order_id", parse_uuid),
+                      payout_account=fields.read("payout_account", _parse_text))
+    fields.done()
+    return command
 
 
-def parse_amount(value: Any, errors: dict[str, str]) -> Decimal | None:
+def parse_amount(value: Any) -> Decimal:
     """A positive amount with at most two places, given as a string or a JSON number."""
     amount = _decimal(value)
     if amount is None:
-        errors["amount"] = 'must be an amount such as "12.50"'
-    elif not Decimal(0) < amount <= MAX_AMOUNT:
-        errors["amount"] = f"must be greater than 0 and at most {MAX_AMOUNT}"
-    elif amount != amount.quantize(CENTS):
-        errors["amount"] = "must have at most two decimal places"
-    else:
-        return amount.quantize(CENTS)
-    return None
+        raise ValueError('must be an amount such as "12.50"')
+    if not Decimal(0) < amount <= MAX_AMOUNT:
+        raise ValueError(f"must be greater than 0 and at most {MAX_AMOUNT}")
+    if amount != amount.quantize(CENTS):
+        raise ValueError("must have at most two decimal places")
+    return amount.quantize(CENTS)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -92,23 +82,3 @@ def _decimal(value: Any) -> Decimal | None:
     except InvalidOperation:
         return None
     return amount if amount.is_finite() else None
-
-
-def _uuid(value: Any, field: str, errors: dict[str, str]) -> uuid.UUID | None:
-    if isinstance(value, str):
-        try:
-            return uuid.UUID(value)
-        except ValueError:
-            pass
-    errors[field] = "must be a UUID"
-    return None
-
-
-def _text(value: Any, field: str, errors: dict[str, str]) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        errors[field] = "is required and must be a non-empty string"
-    elif len(value.strip()) > MAX_TEXT:
-        errors[field] = f"must be at most {MAX_TEXT} characters"
-    else:
-        return value.strip()
-    return None

@@ -2,26 +2,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from campus_common.errors import ValidationError
 from campus_common.idempotency import current_session, idempotent, transactional
+from campus_common.validation import parsed
 from campus_common.web import json_body
 from user_service import commands, service
 from user_service.repository import User
 
 bp = Blueprint("users", __name__)
-T = TypeVar("T")
-
-
-def _parse(parser: Callable[..., T], *args: Any) -> T:
-    try:
-        return parser(*args)
-    except commands.InvalidInput as exc:
-        raise ValidationError(str(exc), details=exc.details) from exc
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -36,7 +27,7 @@ def user_json(user: User) -> dict[str, Any]:
 @idempotent
 def create_user() -> tuple[Response, int]:
     """Register a customer or a runner."""
-    new_user = _parse(commands.parse_create_user, json_body())
+    new_user = parsed(commands.parse_create_user, json_body())
     user = service.create_user(new_user, current_session())
     return jsonify(user_json(user)), 201
 
@@ -45,7 +36,7 @@ def create_user() -> tuple[Response, int]:
 @transactional
 def list_users() -> Response:
     """Every user, or those of the role named by ``?role=``."""
-    role = _parse(commands.parse_role, request.args.get("role") or None)
+    role = parsed(commands.parse_role, request.args.get("role") or None)
     users = service.list_users(role, current_session())
     return jsonify(users=[user_json(user) for user in users])
 

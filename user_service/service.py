@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -10,6 +11,10 @@ from campus_common.errors import Conflict, NotFound
 from user_service.commands import CreateUser
 from user_service.domain import has_card_on_file, has_payout_account
 from user_service.repository import EMAIL_UNIQUE_INDEX, User, UserRepository
+
+# What a saga step is told when the account it needs is not on file: (message, code).
+_NOT_ON_FILE = {"card_token": ("this user has no card on file", "no_card_on_file"),
+                "payout_account": ("this user has no payout account", "no_payout_account")}
 
 
 def create_user(new_user: CreateUser, session: Session) -> User:
@@ -43,17 +48,19 @@ def list_users(role: str | None, session: Session) -> list[User]:
 
 def card_on_file(user_id: uuid.UUID, session: Session) -> str:
     """The customer's card token; 409 ``no_card_on_file`` for a runner or a missing card."""
-    user = get_user(user_id, session)
-    if not has_card_on_file(user.role, user.card_token):
-        raise Conflict("this user has no card on file", code="no_card_on_file",
-                       details={"user_id": str(user_id), "role": user.role})
-    return user.card_token
+    return _account_on_file(user_id, session, "card_token", has_card_on_file)
 
 
 def payout_account(user_id: uuid.UUID, session: Session) -> str:
     """The runner's payout account; 409 ``no_payout_account`` for a customer or a missing one."""
+    return _account_on_file(user_id, session, "payout_account", has_payout_account)
+
+
+def _account_on_file(user_id: uuid.UUID, session: Session, field: str,
+                     holds: Callable[[str, str | None], bool]) -> str:
     user = get_user(user_id, session)
-    if not has_payout_account(user.role, user.payout_account):
-        raise Conflict("this user has no payout account", code="no_payout_account",
-                       details={"user_id": str(user_id), "role": user.role})
-    return user.payout_account
+    account = getattr(user, field)
+    if not holds(user.role, account):
+        problem, code = _NOT_ON_FILE[field]
+        raise Conflict(problem, code=code, details={"user_id": str(user_id), "role": user.role})
+    return account

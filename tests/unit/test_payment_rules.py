@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from campus_common.validation import InvalidInput
 from payment_service import domain
-from payment_service.commands import InvalidInput, parse_amount, parse_authorize, parse_capture
+from payment_service.commands import parse_amount, parse_authorize, parse_capture
 
 CUSTOMER = uuid.UUID("00000000-0000-0000-0000-000000000001")
 
@@ -46,14 +47,15 @@ def test_every_transition_leaves_its_own_status() -> None:
     (" 3.10 ", Decimal("3.10")), ("12.500", Decimal("12.50")),
 ])
 def test_amounts_parse_exactly(raw: Any, expected: Decimal) -> None:
-    errors: dict[str, str] = {}
-    assert parse_amount(raw, errors) == expected and errors == {}
+    assert parse_amount(raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["1.234", "0", "-1", "abc", "NaN", "Infinity", "1e30", True, None, 1.5, [1]])
 def test_bad_amounts_are_named(raw: Any) -> None:
-    errors: dict[str, str] = {}
-    assert parse_amount(raw, errors) is None and set(errors) == {"amount"}
+    with pytest.raises(InvalidInput) as caught:
+        parse_authorize({"order_id": str(uuid.uuid4()), "customer_id": str(CUSTOMER), "amount": raw,
+                         "card_token": "tok_visa"})
+    assert set(caught.value.details) == {"amount"}
 
 
 def test_an_authorization_request_names_every_bad_field() -> None:

@@ -1,0 +1,92 @@
+"""Request validation every service shares: field parsers, a collector of problems, and the 422 they become.
+
+A parser takes one raw value and returns it checked, or raises ValueError saying what is wrong
+("must be a UUID"). ``Fields`` runs parsers over a request's fields and refuses once with
+InvalidInput naming every bad field; a view turns that into the one error format with ``parsed``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+from uuid import UUID
+
+from campus_common.errors import ValidationError
+
+T = TypeVar("T")
+
+
+class InvalidInput(ValueError):
+    """Input that breaks the rules; ``details`` maps each bad field to what is wrong with it."""
+
+    def __init__(self, details: Mapping[str, str]) -> None:
+        super().__init__("invalid input: " + ", ".join(sorted(details)))
+        self.details = dict(details)
+
+
+def parse_uuid(value: Any) -> UUID:
+    """A UUID written as a string."""
+    if not isinstance(value, str):
+        raise ValueError("must be a UUID")
+    try:
+        return UUID(value)
+    except ValueError as exc:
+        raise ValueError("must be a UUID") from exc
+
+
+def required_text(max_length: int) -> Callable[[Any], str]:
+    """A parser of a non-empty string of at most ``max_length`` characters once trimmed; absent is refused."""
+
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("is required and must be a non-empty string")
+        if len(value.strip()) > max_length:
+            raise ValueError(f"must be at most {max_length} characters")
+        return value.strip()
+    return parse
+
+
+class Fields:
+    """Reads the fields of a JSON object or query string, collecting every problem before refusing once."""
+
+    def __init__(self, data: Mapping[str, Any], prefix: str = "") -> None:
+        self.data, self.prefix = data, prefix
+        self.errors: dict[str, str] = {}
+
+    def get(self, field: str, parse: Callable[[Any], T], *, required: bool = True) -> T | None:
+        """``field`` parsed; when absent it "is required", or is None when not ``required`` (so is "")."""
+        value = self.data.get(field)
+        if value is None or (not required and value == ""):
+            if required:
+                self.fail(field, "is required")
+            return None
+        return self._parse(field, parse, value)
+
+    def read(self, field: str, parse: Callable[[Any], T]) -> T | None:
+        """``field`` parsed as it stands, None when absent: ``parse`` alone says what absence means."""
+        return self._parse(field, parse, self.data.get(field))
+
+    def fail(self, field: str, problem: str) -> None:
+        """Note what is wrong with ``field``."""
+        self.errors[self.prefix + field] = problem
+
+    def done(self) -> None:
+        """Raise InvalidInput naming every bad field, if there is any."""
+        if self.errors:
+            raise InvalidInput(self.errors)
+
+    def _parse(self, field: str, parse: Callable[[Any], T], value: Any) -> T | None:
+        try:
+            return parse(value)
+        except InvalidInput as exc:  # a nested value names its own bad fields
+            self.errors.update((self.prefix + name, problem) for name, problem in exc.details.items())
+        except ValueError as exc:
+            self.fail(field, str(exc))
+        return None
+
+
+def parsed(parser: Callable[..., T], *args: Any, message: str | None = None) -> T:
+    """``parser(*args)`` for a view: InvalidInput becomes a 422 with its details (and ``message``, if given)."""
+    try:
+        return parser(*args)
+    except InvalidInput as exc:
+        raise ValidationError(message or str(exc), details=exc.details) from exc
