@@ -39,13 +39,17 @@ def mark_created(session: Session, order_id: UUID) -> Order:
 
 
 def cancel_order(session: Session, order_id: UUID, command: CancelOrder) -> Order:
-    """expected -> CANCELLED with the reason; an order already CANCELLED is returned unchanged."""
+    """expected -> CANCELLED with the reason.
+
+    Undoing a PENDING order (a compensation) that is already CANCELLED answers it unchanged; a
+    cancellation of a CREATED order that someone else cancelled first is a conflict (one winner).
+    """
     order = repository.transition(session, order_id, command.expected_status, OrderStatus.CANCELLED,
                                   changes={"cancel_reason": command.reason})
     if order is not None:
         return order
     current = get_order(session, order_id)
-    if current.status is OrderStatus.CANCELLED:
+    if current.status is OrderStatus.CANCELLED and command.expected_status is OrderStatus.PENDING:
         return current
     raise _invalid_transition(current, OrderStatus.CANCELLED)
 

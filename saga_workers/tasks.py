@@ -1,6 +1,8 @@
 """Celery entry points: thin tasks that pass ids to the engine and act on its verdict."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from celery import Celery, Task
 from celery.exceptions import Ignore
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -22,20 +24,25 @@ def register_saga_tasks(app: Celery, definition: SagaDefinition) -> None:
     @app.task(name=dispatch.task_name(saga_type, "run_step"), bind=True, acks_late=True, **DB_RETRY)
     def run_step(self: Task, saga_id: str, index: int) -> None:
         """Run one step; the chain goes on only when the step is done."""
-        _follow(self, definition, saga_id, runner_for(saga_type).run_step(saga_id, index))
+        _follow(self, definition, saga_id, lambda: runner_for(saga_type).run_step(saga_id, index))
 
     @app.task(name=dispatch.task_name(saga_type, "compensate"), bind=True, acks_late=True, **DB_RETRY)
     def compensate(self: Task, saga_id: str) -> None:
         """Run the pending compensations of a COMPENSATING saga, from its state in Postgres."""
-        _follow(self, definition, saga_id, runner_for(saga_type).compensate(saga_id))
+        _follow(self, definition, saga_id, lambda: runner_for(saga_type).compensate(saga_id))
 
     @app.task(name=dispatch.task_name(saga_type, "on_step_error"), bind=True, acks_late=True, **DB_RETRY)
     def on_step_error(self: Task, saga_id: str) -> None:
         """Error callback of the chain: a step task crashed; recover the saga from Postgres."""
-        _follow(self, definition, saga_id, runner_for(saga_type).recover(saga_id))
+        _follow(self, definition, saga_id, lambda: runner_for(saga_type).recover(saga_id))
 
 
-def _follow(task: Task, definition: SagaDefinition, saga_id: str, verdict: Verdict) -> None:
+def _follow(task: Task, definition: SagaDefinition, saga_id: str, attempt: Callable[[], Verdict]) -> None:
+    verdict = attempt()
+    # Eager mode (tests, task_always_eager) retries at once, in the call: a Retry would propagate
+    # to the caller under task_eager_propagates instead of being re-applied.
+    while verdict.next is Next.RETRY and task.request.is_eager:
+        verdict = attempt()
     if verdict.next is Next.RETRY:
         raise task.retry(countdown=verdict.countdown, max_retries=None)
     if verdict.next is Next.COMPENSATE:

@@ -35,8 +35,6 @@ def cancel_created(ctx: StepContext) -> dict[str, Any]:
     """Pivot of cancel_order: CREATED -> CANCELLED with the reason."""
     order = call(ctx, "POST", _url(ctx, "/cancel"),
                  {"reason": ctx.payload.get("reason") or "cancelled", "expected_status": "CREATED"})
-    if order["status"] != "CANCELLED":
-        raise StepRefused("invalid_transition", f"order is {order['status']}")
     return _order_summary(order)
 
 

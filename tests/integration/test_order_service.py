@@ -204,7 +204,11 @@ def test_cancel_before_acceptance(client: FlaskClient, expected: str) -> None:
     assert (cancelled["status"], cancelled["cancel_reason"]) == ("CANCELLED", "payment declined")
     assert cancelled["cancelled_at"] is not None
     again = client.post(f"/orders/{order['order_id']}/cancel", json=body)
-    assert again.status_code == 200 and again.get_json() == cancelled  # nothing left to undo: unchanged
+    if expected == "PENDING":  # a compensation: nothing left to undo, answered unchanged
+        assert again.status_code == 200 and again.get_json() == cancelled
+    else:  # a second cancellation of a CREATED order lost: one winner
+        assert again.status_code == 409
+        assert again.get_json()["error"]["details"]["status"] == "CANCELLED"
 
 
 ILLEGAL = [(current, target) for current in PATH + ["CANCELLED"] for target in STEP_CALLS
