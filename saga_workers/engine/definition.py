@@ -66,10 +66,14 @@ class SagaDefinition:
         RUNNING (its worker died) or failed with an unknown outcome (a timeout) may have taken effect.
         """
         attempts = list(attempts)
-        touched = {a.step_index for a in attempts if a.phase == "action" and (
-            a.status in ("DONE", "RUNNING") or a.outcome_unknown)}
         undone = {a.step_index for a in attempts if a.phase == "compensation" and a.status == "DONE"}
-        return sorted((i for i in touched - undone if self.steps[i].compensate), reverse=True)
+        return sorted((i for i in self.touched_steps(attempts) - undone if self.steps[i].compensate), reverse=True)
+
+    @staticmethod
+    def touched_steps(attempts: Iterable[Any]) -> set[int]:
+        """Steps whose action took effect or may have (DONE, left RUNNING, or an unknown outcome)."""
+        return {a.step_index for a in attempts if a.phase == "action" and (
+            a.status in ("DONE", "RUNNING") or a.outcome_unknown)}
 
     def step(self, index: int) -> Step:
         """The step at ``index``."""

@@ -182,3 +182,19 @@ def test_backoff_grows_with_jitter_and_is_capped(attempt):
     values = {backoff(attempt, SETTINGS) for _ in range(50)}
     assert all(ceiling / 2 <= v <= ceiling for v in values)
     assert len(values) > 1, "jitter spreads retries"
+
+
+def test_a_pivot_that_may_have_happened_is_not_compensated_but_left_for_an_operator(world):
+    participants, store, runner = world
+    participants.answer("confirm", "timeout", "down", "down")
+    assert drive(runner) is Next.FAILED
+    saga = store.load("s1")
+    assert (saga.status, saga.failed_phase) == ("FAILED", "action")
+    assert not [c for c in participants.calls if c[1] == "compensation"], "undoing before a maybe-done pivot"
+
+
+def test_a_pivot_that_surely_did_not_happen_is_compensated(world):
+    participants, store, runner = world
+    participants.answer("confirm", "down", "down", "down")
+    assert drive(runner) is Next.COMPENSATED
+    assert [s for s, p in participants.calls if p == "compensation"] == ["charge", "reserve"]
