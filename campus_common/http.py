@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from campus_common import jsonutil
 
@@ -53,11 +54,25 @@ def call(method: str, url: str, *, json: Any = None, idempotency_key: str | None
         sent_headers["Idempotency-Key"] = idempotency_key
     try:
         response = _session().request(method, url, data=body, headers=sent_headers, timeout=timeout)
+    except requests.ConnectTimeout as exc:  # the connection was never made: the request was not sent
+        raise InfrastructureFault(f"{method} {url} could not connect within {timeout}s") from exc
     except requests.Timeout as exc:
         raise InfrastructureFault(f"{method} {url} timed out after {timeout}s", outcome_unknown=True) from exc
+    except requests.ConnectionError as exc:
+        # Refused before the request left: it did not happen. Cut after it was sent (the participant
+        # died mid-request, or its reply was lost): it may have, like a timeout.
+        raise InfrastructureFault(f"{method} {url} failed: {exc.__class__.__name__}: {exc}",
+                                  outcome_unknown=not _never_sent(exc)) from exc
     except requests.RequestException as exc:
-        raise InfrastructureFault(f"{method} {url} failed: {exc.__class__.__name__}: {exc}") from exc
+        raise InfrastructureFault(f"{method} {url} failed: {exc.__class__.__name__}: {exc}",
+                                  outcome_unknown=True) from exc
     return _decode(method, url, response)
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """True when the connection itself failed (refused, unreachable): the participant never saw the request."""
+    reason = exc.args[0] if exc.args else None
+    return isinstance(getattr(reason, "reason", reason), NewConnectionError)
 
 
 def _decode(method: str, url: str, response: requests.Response) -> Any:
