@@ -105,16 +105,14 @@ class SagaRunner:
                  else self.settings.saga_retriable_step_retry_limit)
         if not refused and attempt.number < limit:
             return Verdict(Next.RETRY, backoff(attempt.number, self.settings))
-        if rolls_back and not self._pivot_maybe_applied(saga_id, attempt.step_index):
+        if rolls_back and (refused or attempt.step_index != self.definition.pivot_index):
             started = self.store.start_compensating(saga_id, attempt.step_index, error)
             return Verdict(Next.COMPENSATE if started else Next.STOP)
-        # Past the pivot (or a pivot that may have happened) nothing is undone: stop visibly and
-        # wait for an operator, whose retry runs the step again with the same idempotency key.
+        # Past the pivot nothing is undone. Neither is anything when the pivot itself cannot be
+        # reached: only a participant's "no" rolls a saga back from its point of no return (an
+        # outage there would undo work, such as a payout, that an operator's retry completes).
         self.store.mark_failed(saga_id, ACTION, error)
         return Verdict(Next.FAILED)
-
-    def _pivot_maybe_applied(self, saga_id: str, index: int) -> bool:
-        return index == self.definition.pivot_index and self.store.maybe_applied(saga_id, index)
 
     def compensate(self, saga_id: str) -> Verdict:
         """Run the pending compensations, last step first, until done, a retry, or failure."""

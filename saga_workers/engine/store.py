@@ -113,14 +113,6 @@ class SagaStore:
         with self._session() as session:
             self._finish_log(session, attempt.log_id, "REFUSED" if refused else "FAILED", error, outcome_unknown)
 
-    def maybe_applied(self, saga_id: str, index: int) -> bool:
-        """True when an attempt of step ``index`` may have taken effect (it timed out, or got a 5xx)."""
-        with self._session() as session:
-            rows = self._exec(session, select(step_log.c.step_index, step_log.c.phase, step_log.c.status,
-                                              step_log.c.outcome_unknown).where(and_(
-                step_log.c.saga_id == saga_id, step_log.c.step_index == index))).all()
-        return index in self.definition.touched_steps(rows)
-
     def start_compensating(self, saga_id: str, index: int, error: str) -> bool:
         """STARTED at step ``index`` -> COMPENSATING; False when the saga moved on meanwhile."""
         with self._session() as session:

@@ -64,9 +64,6 @@ class FakeStore:
         row = self.rows[attempt.log_id][1]
         row.status, row.error, row.outcome_unknown = ("REFUSED" if refused else "FAILED"), error, outcome_unknown
 
-    def maybe_applied(self, saga_id: str, index: int) -> bool:
-        return index in self.definition.touched_steps(r for r in self.log(saga_id) if r.step_index == index)
-
     def start_compensating(self, saga_id: str, index: int, error: str) -> bool:
         saga = self.sagas[saga_id]
         if saga.status != "STARTED" or saga.current_step != index:
