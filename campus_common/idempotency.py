@@ -32,6 +32,13 @@ def _table() -> str:
     return f'"{current_app.config["DB_SCHEMA"]}".idempotency_keys'
 
 
+def paired_action_key(compensation_key: str | None) -> str | None:
+    """The action key a compensation key undoes (``S:step:compensation`` -> ``S:step:action``)."""
+    if not compensation_key or not compensation_key.endswith(COMPENSATE_SUFFIX):
+        return None
+    return compensation_key[: -len(COMPENSATE_SUFFIX)] + ACTION_SUFFIX
+
+
 def forbid_late_action(session: Session, compensation_key: str | None) -> None:
     """Record that the action paired with ``compensation_key`` must never run from now on.
 
@@ -39,9 +46,9 @@ def forbid_late_action(session: Session, compensation_key: str | None) -> None:
     locked) and then seen; and written again when the request ends, so a compensation that
     answers "nothing to undo" (a refusal, which rolls its own changes back) still stops a late action.
     """
-    if not compensation_key or not compensation_key.endswith(COMPENSATE_SUFFIX):
+    action_key = paired_action_key(compensation_key)
+    if action_key is None:
         return
-    action_key = compensation_key[: -len(COMPENSATE_SUFFIX)] + ACTION_SUFFIX
     g.setdefault("forbidden_action_keys", []).append(action_key)
     _insert_forbidden(session, action_key)
 

@@ -8,7 +8,8 @@ from uuid import UUID
 from flask import Blueprint, jsonify, request
 
 from campus_common.errors import NotFound, error_body
-from campus_common.idempotency import current_session, forbid_late_action, idempotent, transactional
+from campus_common.idempotency import (current_session, forbid_late_action, idempotent, paired_action_key,
+                                       transactional)
 from campus_common.validation import parsed
 from campus_common.web import json_body, settings_of_app
 from order_service import commands, service
@@ -63,7 +64,8 @@ def cancel_order(order_id: UUID) -> Any:
 def accept_order(order_id: UUID) -> Any:
     """CREATED -> ACCEPTED by the runner."""
     runner_id = parsed(commands.runner_id, json_body(), message=INVALID)
-    return _order(service.accept_order(current_session(), order_id, runner_id))
+    return _order(service.accept_order(current_session(), order_id, runner_id,
+                                       request.headers.get("Idempotency-Key")))
 
 
 @bp.post("/orders/<uuid:order_id>/undo-accept")
@@ -72,7 +74,8 @@ def undo_accept(order_id: UUID) -> Any:
     """Compensation of accept: back to CREATED when that runner holds it."""
     runner_id = parsed(commands.runner_id, json_body(), message=INVALID)
     _forbid_late_action()
-    return _compensation(lambda: service.undo_accept(current_session(), order_id, runner_id))
+    accept_key = paired_action_key(request.headers.get("Idempotency-Key"))
+    return _compensation(lambda: service.undo_accept(current_session(), order_id, runner_id, accept_key))
 
 
 @bp.put("/orders/<uuid:order_id>/status")

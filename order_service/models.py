@@ -32,6 +32,7 @@ orders = Table(
     Column("delivery_location", Text, nullable=False),
     Column("status", Text, nullable=False),
     Column("cancel_reason", Text),
+    Column("accept_key", Text),  # Idempotency-Key of the accept that assigned the runner
     _moment("created_at", required=True),
     _moment("updated_at", required=True),
     *(_moment(name) for name in ("accepted_at", "placed_at", "picked_up_at", "delivered_at",

@@ -33,7 +33,8 @@ def get(session: Session, order_id: UUID) -> Order | None:
 
 
 def transition(session: Session, order_id: UUID, expected: OrderStatus, target: OrderStatus, *,
-               runner_id: UUID | None = None, changes: Mapping[str, Any] | None = None) -> Order | None:
+               runner_id: UUID | None = None, accept_key: str | None = None,
+               changes: Mapping[str, Any] | None = None) -> Order | None:
     """Move the order ``expected -> target`` (held by ``runner_id`` when given) in one statement.
 
     Postgres re-checks the WHERE clause after waiting for a concurrent writer's row lock, so of two
@@ -46,6 +47,8 @@ def transition(session: Session, order_id: UUID, expected: OrderStatus, target: 
     statement = update(orders).where(orders.c.order_id == order_id, orders.c.status == expected.value)
     if runner_id is not None:
         statement = statement.where(orders.c.runner_id == runner_id)
+    if accept_key is not None:
+        statement = statement.where(orders.c.accept_key == accept_key)
     row = session.execute(statement.values(values).returning(*orders.c)).mappings().one_or_none()
     return _order(row)
 
@@ -67,4 +70,5 @@ def _order(row: Mapping[str, Any] | None) -> Order | None:
     if row is None:
         return None
     items = tuple(Item(entry["name"], Decimal(entry["price"]), entry["quantity"]) for entry in row["items"])
-    return Order(**{**row, "items": items, "status": OrderStatus(row["status"])})
+    fields = {name: value for name, value in row.items() if name != "accept_key"}  # internal bookkeeping
+    return Order(**{**fields, "items": items, "status": OrderStatus(row["status"])})

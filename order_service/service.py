@@ -54,16 +54,18 @@ def cancel_order(session: Session, order_id: UUID, command: CancelOrder) -> Orde
     raise _invalid_transition(current, OrderStatus.CANCELLED)
 
 
-def accept_order(session: Session, order_id: UUID, runner_id: UUID) -> Order:
+def accept_order(session: Session, order_id: UUID, runner_id: UUID, accept_key: str | None = None) -> Order:
     """CREATED -> ACCEPTED, assigned to the runner; of racing runners exactly one wins."""
     return _transition(session, order_id, OrderStatus.CREATED, OrderStatus.ACCEPTED,
-                       changes={"runner_id": runner_id})
+                       changes={"runner_id": runner_id, "accept_key": accept_key})
 
 
-def undo_accept(session: Session, order_id: UUID, runner_id: UUID) -> Order:
-    """ACCEPTED by this runner -> CREATED with no runner; any other order is returned unchanged."""
+def undo_accept(session: Session, order_id: UUID, runner_id: UUID, accept_key: str | None = None) -> Order:
+    """ACCEPTED by this runner (through the accept ``accept_key`` names, when given) -> CREATED with no
+    runner; any other order is returned unchanged."""
     order = repository.transition(session, order_id, OrderStatus.ACCEPTED, OrderStatus.CREATED,
-                                  runner_id=runner_id, changes={"runner_id": None, "accepted_at": None})
+                                  runner_id=runner_id, accept_key=accept_key,
+                                  changes={"runner_id": None, "accepted_at": None, "accept_key": None})
     return order if order is not None else get_order(session, order_id)
 
 

@@ -543,3 +543,24 @@ def test_a_compensation_racing_its_in_flight_create_waits_and_undoes_it(app: Fla
     assert results["create"].status_code == 201
     assert results["cancel"].status_code == 200, results["cancel"].get_json()
     assert fetch(client, body["order_id"])["status"] == "CANCELLED"
+
+
+def test_undo_accept_undoes_only_the_accept_it_compensates(client: FlaskClient) -> None:
+    """A runner taps accept twice: the second, refused, accept's compensation leaves the first alone."""
+    order = order_in(client, "CREATED")
+    runner = {"runner_id": str(uuid.uuid4())}
+    url = f"/orders/{order['order_id']}"
+
+    first = client.post(f"{url}/accept", json=runner, headers={"Idempotency-Key": "saga-a:accept_order:action"})
+    second = client.post(f"{url}/accept", json=runner, headers={"Idempotency-Key": "saga-b:accept_order:action"})
+    undo_second = client.post(f"{url}/undo-accept", json=runner,
+                              headers={"Idempotency-Key": "saga-b:accept_order:compensation"})
+
+    assert (first.status_code, second.status_code, undo_second.status_code) == (200, 409, 200)
+    assert (fetch(client, order["order_id"])["status"], fetch(client, order["order_id"])["runner_id"]) == (
+        "ACCEPTED", runner["runner_id"])
+    undo_first = client.post(f"{url}/undo-accept", json=runner,
+                             headers={"Idempotency-Key": "saga-a:accept_order:compensation"})
+    assert undo_first.status_code == 200
+    assert (fetch(client, order["order_id"])["status"], fetch(client, order["order_id"])["runner_id"]) == (
+        "CREATED", None)
