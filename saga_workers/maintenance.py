@@ -14,26 +14,41 @@ log = logging.getLogger(__name__)
 BATCH = 100
 
 
+DUE_TIMEOUTS = """
+SELECT t.order_id, t.saga_id, t.fire_count FROM saga_timers.accept_timeouts t
+WHERE t.deadline <= now() AND (
+    t.status = 'ARMED'
+    OR (t.status = 'FIRED' AND t.fired_at < now() - make_interval(secs => :gap) AND EXISTS (
+        SELECT 1 FROM cancel_order_saga.saga_instances s
+        WHERE s.saga_id = t.fired_saga_id AND s.status = 'COMPENSATED')))
+ORDER BY t.deadline LIMIT :n FOR UPDATE OF t SKIP LOCKED
+"""
+
+
 def fire_due_timeouts(app: Celery) -> int:
-    """Start one cancel_order per passed deadline; safe with several beats or workers."""
+    """Start one cancel_order per passed deadline; safe with several beats or workers.
+
+    A timer whose cancel_order was refused (the order was accepted just then) and is still not
+    disarmed (that acceptance was undone) fires again, at most once per SAGA_STALL_SECONDS.
+    """
     from saga_workers.service import start_saga
 
-    db = Database(load_settings().database_url)
+    settings = load_settings()
     fired = 0
-    with db.unit_of_work() as session:
+    with Database(settings.database_url).unit_of_work() as session:
         # SKIP LOCKED: two scanners split the due rows instead of both taking them.
-        due = session.execute(text(
-            "SELECT order_id, saga_id FROM saga_timers.accept_timeouts WHERE status = 'ARMED' AND deadline <= now() "
-            "ORDER BY deadline LIMIT :n FOR UPDATE SKIP LOCKED"), {"n": BATCH}).all()
-        for order_id, create_saga_id in due:
-            customer_id = _customer_of(session, str(create_saga_id))
-            # The key makes this start happen once per order, even if this transaction is retried.
-            started = start_saga("cancel_order", {"order_id": str(order_id), "customer_id": customer_id,
+        due = session.execute(text(DUE_TIMEOUTS), {"n": BATCH, "gap": settings.saga_stall_seconds}).all()
+        for order_id, create_saga_id, fire_count in due:
+            # The key makes each firing start one saga, even if this transaction is retried.
+            key = f"accept-timeout:{order_id}" + (f":{fire_count}" if fire_count else "")
+            started = start_saga("cancel_order", {"order_id": str(order_id),
+                                                  "customer_id": _customer_of(session, str(create_saga_id)),
                                                   "reason": "no runner accepted the order in time"},
-                                 idempotency_key=f"accept-timeout:{order_id}")
+                                 idempotency_key=key)
             session.execute(text(
-                "UPDATE saga_timers.accept_timeouts SET status = 'FIRED', fired_saga_id = :s, updated_at = now() "
-                "WHERE order_id = :o"), {"s": started.saga_id, "o": order_id})
+                "UPDATE saga_timers.accept_timeouts SET status = 'FIRED', fired_saga_id = :s, fired_at = now(), "
+                "fire_count = fire_count + 1, updated_at = now() WHERE order_id = :o"),
+                {"s": started.saga_id, "o": order_id})
             fired += 1
     if fired:
         log.info("accept-timeout fired for %d order(s)", fired)

@@ -12,12 +12,19 @@ Action = Callable[[StepContext], dict[str, Any] | None]
 
 @dataclass(frozen=True)
 class Step:
-    """One step: ``action`` runs forward; ``compensate`` undoes it; ``pivot`` is the point of no return."""
+    """One step: ``action`` runs forward; ``compensate`` undoes it; ``pivot`` is the point of no return.
+
+    ``stop_on_fault``: when faults outlast the retry bound, stop the saga FAILED at this step for an
+    operator's retry instead of rolling back (the pivot always does). For a step whose undo does
+    harm when the outcome is merely unknown, such as refunding a payout that may have gone through.
+    A refusal still rolls back.
+    """
 
     name: str
     action: Action
     compensate: Action | None = None
     pivot: bool = False
+    stop_on_fault: bool = False
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,8 @@ class SagaRunner:
                  else self.settings.saga_retriable_step_retry_limit)
         if not refused and attempt.number < limit:
             return Verdict(Next.RETRY, backoff(attempt.number, self.settings))
-        if rolls_back and (refused or attempt.step_index != self.definition.pivot_index):
+        step = self.definition.step(attempt.step_index)
+        if rolls_back and (refused or not (step.pivot or step.stop_on_fault)):
             started = self.store.start_compensating(saga_id, attempt.step_index, error)
             return Verdict(Next.COMPENSATE if started else Next.STOP)
         # Past the pivot nothing is undone. Neither is anything when the pivot itself cannot be

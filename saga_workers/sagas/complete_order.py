@@ -5,7 +5,9 @@ from saga_workers.steps import notifications, orders, payments, users
 COMPLETE_ORDER = SagaDefinition("complete_order", steps=[
     Step("check_delivered", orders.check_delivered),
     Step("get_payout_account", users.payout_account),
-    Step("capture_payment", payments.capture, compensate=payments.refund),
+    # Refunded only when the order then refuses to complete; an outage stops here for a retry,
+    # so a payout that may have gone through is never refunded on a guess.
+    Step("capture_payment", payments.capture, compensate=payments.refund, stop_on_fault=True),
     Step("mark_completed", orders.mark_completed, pivot=True),
     Step("notify", notifications.order_completed),
 ])

@@ -26,9 +26,10 @@ def arm(ctx: StepContext) -> dict[str, Any]:
 
 
 def disarm(ctx: StepContext) -> dict[str, Any]:
-    """Stop the order's accept deadline from firing (no-op when it already fired or was disarmed)."""
+    """Stop the order's accept deadline from firing, or firing again (no-op when already disarmed)."""
     with Database(ctx.settings.database_url).unit_of_work() as session:
         status = session.execute(text(
             f"UPDATE {TABLE} SET status = 'DISARMED', updated_at = now() "
-            "WHERE order_id = :o AND status = 'ARMED' RETURNING status"), {"o": ctx.payload["order_id"]}).scalar()
+            "WHERE order_id = :o AND status IN ('ARMED', 'FIRED') RETURNING status"),
+            {"o": ctx.payload["order_id"]}).scalar()
     return {"disarmed": status is not None}

@@ -88,7 +88,9 @@ def test_complete_before_delivery_is_refused(worker):
     assert [p["status"] for p in payments(ctx["order_id"])] == ["AUTHORIZED"]
 
 
-def test_complete_with_payment_down_is_compensated_and_can_be_done_later(worker, live_participants):
+def test_complete_with_payment_down_stops_for_a_retry_and_never_refunds(worker, live_participants):
+    from saga_workers.service import retry_saga
+
     ctx = created_order()
     accept(ctx)
     progress(ctx, "PLACED", "ON_THE_WAY", "DELIVERED")
@@ -98,10 +100,12 @@ def test_complete_with_payment_down_is_compensated_and_can_be_done_later(worker,
     finally:
         live_participants.payment_service.start()
 
-    assert saga["status"] == "COMPENSATED"
+    assert saga["status"] == "FAILED" and "capture_payment" in saga["error"]
     assert order(ctx["order_id"])["status"] == "DELIVERED"
-    assert [p["status"] for p in payments(ctx["order_id"])] == ["AUTHORIZED"]
-    assert complete(ctx)["status"] == "COMPLETED"
+    assert [p["status"] for p in payments(ctx["order_id"])] == ["AUTHORIZED"], "no refund on a guess"
+    retry_saga(saga["saga_id"])
+    assert wait_for_saga(saga["saga_id"])["status"] == "COMPLETED"
+    assert order(ctx["order_id"])["status"] == "COMPLETED"
     assert [p["status"] for p in payments(ctx["order_id"])] == ["CAPTURED"]
 
 
@@ -200,3 +204,29 @@ def test_beat_cancels_an_order_nobody_accepts_within_the_timeout(worker, saga_ap
     sagas, _ = list_sagas(saga_type="cancel_order")
     assert wait_for_saga(sagas[0]["saga_id"])["status"] == "COMPLETED"
     assert [p["status"] for p in payments(ctx["order_id"])] == ["RELEASED"]
+
+
+def test_a_timeout_refused_by_an_acceptance_that_is_later_undone_fires_again(worker, saga_app, monkeypatch):
+    from campus_common import http
+    from campus_common.config import load_settings
+
+    monkeypatch.setenv("SAGA_STALL_SECONDS", "0")
+    ctx = created_order()
+    url = f"{load_settings().order_service_url}/orders/{ctx['order_id']}"
+    keys = {"accept": "ghost:accept_order:action", "undo": "ghost:accept_order:compensation"}
+    http.call("POST", f"{url}/accept", json={"runner_id": ctx["runner_id"]}, idempotency_key=keys["accept"])
+    expire_accept_deadline(ctx["order_id"])
+
+    assert maintenance.fire_due_timeouts(saga_app) == 1
+    [refused] = list_sagas(saga_type="cancel_order")[0]
+    assert wait_for_saga(refused["saga_id"])["status"] == "COMPENSATED"
+    http.call("POST", f"{url}/undo-accept", json={"runner_id": ctx["runner_id"]}, idempotency_key=keys["undo"])
+
+    assert maintenance.fire_due_timeouts(saga_app) == 1
+    sagas, _ = list_sagas(saga_type="cancel_order")
+    assert len(sagas) == 2
+    assert wait_for_saga(sagas[0]["saga_id"])["status"] == "COMPLETED"
+    assert order(ctx["order_id"])["status"] == "CANCELLED"
+    assert live(ctx["order_id"]) == []
+    assert timer_status(ctx["order_id"]) == "DISARMED"
+    assert maintenance.fire_due_timeouts(saga_app) == 0

@@ -193,3 +193,22 @@ def test_an_unreachable_pivot_is_left_for_an_operator_not_rolled_back(world, fau
     assert (saga.status, saga.failed_phase) == ("FAILED", "action")
     assert not [c for c in participants.calls if c[1] == "compensation"]
     assert "confirm" in saga.error
+
+
+def test_a_stop_on_fault_step_is_left_for_an_operator_on_outage_but_rolled_back_on_refusal():
+    participants = Participants()
+    definition = SagaDefinition("pay", steps=[
+        Step("reserve", participants, compensate=participants),
+        Step("capture", participants, compensate=participants, stop_on_fault=True),
+        Step("confirm", participants, pivot=True),
+    ])
+    outage, refusal = FakeStore(definition), FakeStore(definition)
+    outage.create("s1", {}, None)
+    refusal.create("s1", {}, None)
+    participants.answer("capture", "timeout", "down", "down")
+    assert drive(SagaRunner(definition, outage, SETTINGS)) is Next.FAILED
+    assert not [c for c in participants.calls if c[1] == "compensation"]
+    participants.calls.clear()
+    participants.answer("confirm", "refuse")
+    assert drive(SagaRunner(definition, refusal, SETTINGS)) is Next.COMPENSATED
+    assert [s for s, p in participants.calls if p == "compensation"] == ["capture", "reserve"]
