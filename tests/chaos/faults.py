@@ -1,0 +1,224 @@
+"""Faults on the real stack: kill workers mid-step, lose every Redis message, restart Postgres, and
+make a participant hang (SIGSTOP/SIGCONT), answer 500 (the fault proxy) or go down (SIGKILL)."""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+from tests.chaos.stack import ChaosStack
+
+SAGA_QUEUES = ("create_order_saga", "accept_order_saga", "cancel_order_saga", "complete_order_saga")
+CRASH_WINDOW = 1.5  # seconds of "acted, but the answer never left" before a participant is killed
+KINDS = ("worker_sigkill", "redis_flush", "redis_restart", "postgres_restart", "participant_hang",
+         "participant_500", "participant_down")
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """One fault of a plan: its kind, what it hits, how long it lasts."""
+
+    kind: str
+    target: str = ""
+    hold: float = 0.0
+    option: str = ""  # worker_sigkill: "node" (the whole worker) or "pool" (its pool processes)
+
+
+@dataclass
+class FaultEvent:
+    """What was actually done, for the report."""
+
+    spec: FaultSpec
+    started: float
+    took: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class FaultInjector:
+    """Injects faults into ``stack`` one at a time and heals each before the next."""
+
+    stack: ChaosStack
+    events: list[FaultEvent] = field(default_factory=list)
+    _stopped: set[int] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def inject(self, spec: FaultSpec) -> FaultEvent:
+        """Run one fault to its end (healed), record and return it."""
+        event = FaultEvent(spec, time.monotonic())
+        event.detail = getattr(self, spec.kind)(spec)
+        event.took = time.monotonic() - event.started
+        self.events.append(event)
+        return event
+
+    # -- Celery workers -------------------------------------------------------------------------
+
+    def worker_sigkill(self, spec: FaultSpec) -> str:
+        """SIGKILL a saga worker while one of its steps is RUNNING; ``devstack up`` restarts a dead node."""
+        queue = spec.target
+        name = f"worker.{queue}"
+        schema = queue if queue in SAGA_QUEUES else None
+        running = self._wait_for_running_steps(schema, within=10.0) if schema else []
+        leader = self.stack.pid(name)
+        if leader is None:
+            return f"{queue}: not running"
+        if spec.option == "pool":
+            victims = _children(leader)
+            for pid in victims:
+                _signal(pid, signal.SIGKILL)
+            what = f"{len(victims)} pool process(es)"
+        else:
+            _signal_group(leader, signal.SIGKILL)
+            what = "whole node"
+        orphaned = self._still_running(schema, running) if schema else 0
+        healed = ""
+        if spec.option != "pool":
+            time.sleep(spec.hold)
+            healed = _restarted(self.stack.up())
+        return f"{queue} ({what}); {len(running)} step(s) RUNNING at the kill, {orphaned} left orphaned{healed}"
+
+    def _wait_for_running_steps(self, schema: str, within: float) -> list[int]:
+        deadline = time.monotonic() + within
+        rows: list[int] = []
+        while time.monotonic() < deadline:
+            rows = [r[0] for r in self.stack.query(
+                f"SELECT id FROM {schema}.saga_step_log WHERE status = 'RUNNING'", retry_for=2)]
+            if rows:
+                break
+            time.sleep(0.02)
+        return rows
+
+    def _still_running(self, schema: str, ids: list[int]) -> int:
+        if not ids:
+            return 0
+        time.sleep(1.0)  # a live worker finishes a step in milliseconds; a dead one never does
+        return len(self.stack.query(f"SELECT id FROM {schema}.saga_step_log WHERE status = 'RUNNING' "
+                                    "AND id = ANY(:ids)", {"ids": ids}))
+
+    # -- Redis ----------------------------------------------------------------------------------
+
+    def _redis(self) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.stack.redis_port, socket_timeout=5)
+
+    def redis_flush(self, spec: FaultSpec) -> str:
+        """FLUSHALL: every queued, reserved (unacked) and scheduled (ETA retry) message is gone."""
+        client = self._redis()
+        keys = client.dbsize()
+        client.flushall()
+        client.close()
+        return f"{keys} key(s) flushed"
+
+    def redis_restart(self, spec: FaultSpec) -> str:
+        """Lose every message and restart Redis: FLUSHALL, SHUTDOWN NOSAVE, down for ``hold``, ``devstack up``."""
+        client = self._redis()
+        keys = client.dbsize()
+        client.flushall()
+        with contextlib.suppress(redis.ConnectionError):
+            client.shutdown(nosave=True)
+        client.close()
+        time.sleep(spec.hold)
+        return f"{keys} key(s) lost; down {spec.hold:.0f}s{_restarted(self.stack.up())}"
+
+    # -- Postgres -------------------------------------------------------------------------------
+
+    def postgres_restart(self, spec: FaultSpec) -> str:
+        """Stop Postgres (``spec.option``: fast or immediate), keep it down for ``hold``, start it again."""
+        cluster = self.stack.postgres()
+        mode = spec.option or "fast"
+        cluster.stop(mode)
+        time.sleep(spec.hold)
+        cluster.start()
+        return f"stop -m {mode}, down {spec.hold:.0f}s"
+
+    # -- participants ---------------------------------------------------------------------------
+
+    def participant_hang(self, spec: FaultSpec) -> str:
+        """SIGSTOP the participant (gunicorn and its workers) past the call timeout, then SIGCONT."""
+        leader = self._leader(spec.target)
+        with self._lock:
+            self._stopped.add(leader)
+        _signal_group(leader, signal.SIGSTOP)
+        time.sleep(spec.hold)
+        _signal_group(leader, signal.SIGCONT)
+        with self._lock:
+            self._stopped.discard(leader)
+        return f"{spec.target} stopped {spec.hold:.0f}s"
+
+    def participant_500(self, spec: FaultSpec) -> str:
+        """The proxy answers 500 for half of the participant's requests (before or after forwarding)."""
+        proxy = self.stack.proxies[spec.target]
+        before = (proxy.stats.failed_before, proxy.stats.failed_after)
+        proxy.fail(float(spec.option or 0.5))
+        time.sleep(spec.hold)
+        proxy.fail(0.0)
+        failed = (proxy.stats.failed_before - before[0], proxy.stats.failed_after - before[1])
+        return f"{spec.target} {spec.hold:.0f}s: {failed[0]} answered 500 unforwarded, {failed[1]} after acting"
+
+    def participant_down(self, spec: FaultSpec) -> str:
+        """SIGKILL the participant, down for ``hold``, then ``devstack up``.
+
+        A process killed mid-request may have committed what it was answering: for ``CRASH_WINDOW``
+        seconds before the kill the proxy forwards requests but drops their answers (the connection
+        closes with no response), the widest form of that window, then the kill comes.
+        """
+        proxy = self.stack.proxies[spec.target]
+        leader = self._leader(spec.target)
+        before = proxy.stats.dropped_after
+        proxy.fail(1.0, "drop_after")
+        time.sleep(CRASH_WINDOW)
+        _signal_group(leader, signal.SIGKILL)
+        proxy.fail(0.0)
+        lost = proxy.stats.dropped_after - before
+        time.sleep(spec.hold)
+        healed = _restarted(self.stack.up())
+        return f"{spec.target} killed ({lost} answer(s) lost after acting), down {spec.hold:.0f}s{healed}"
+
+    def _leader(self, name: str) -> int:
+        pid = self.stack.pid(name)
+        if pid is None:
+            raise RuntimeError(f"{name} is not running:\n{self.stack.log_tail(name)}")
+        return pid
+
+    # -- healing --------------------------------------------------------------------------------
+
+    def heal_all(self) -> None:
+        """Undo whatever is still in effect (after an error mid-fault): SIGCONT, proxies pass through."""
+        with self._lock:
+            stopped, self._stopped = set(self._stopped), set()
+        for leader in stopped:
+            _signal_group(leader, signal.SIGCONT)
+        for proxy in self.stack.proxies.values():
+            proxy.fail(0.0)
+
+
+def _restarted(names: list[str]) -> str:
+    return f"; devstack up started {', '.join(names)}" if names else "; devstack up: all running"
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text(errors="replace").rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields[1] == str(parent):
+                found.append(int(entry.name))
+    return found
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
