@@ -1,12 +1,15 @@
 """Helpers to find binaries, free ports, and wait for things to answer."""
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
 import socket
+import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def find_binary(name: str) -> str:
@@ -50,3 +53,33 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: f
 def as_postgres_user() -> list[str]:
     """Postgres refuses to run as root: prefix commands with runuser when we are root."""
     return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def live_processes(*, parent: int | None = None, group: int | None = None) -> list[int]:
+    """Live (not zombie) pids whose parent is ``parent`` or whose process group is ``group``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text(errors="replace").rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        state, ppid, pgid = fields[0], fields[1], fields[2]
+        if state in ("Z", "X"):
+            continue
+        if (parent is not None and ppid == str(parent)) or (group is not None and pgid == str(group)):
+            found.append(int(entry.name))
+    return found
+
+
+def send_signal(pid: int, sig: signal.Signals) -> None:
+    """Signal one process; gone already is fine."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def send_group_signal(pgid: int, sig: signal.Signals) -> None:
+    """Signal a whole process group; gone already is fine."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)

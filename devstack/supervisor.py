@@ -5,7 +5,6 @@ Each process leads its own session (process group), so stopping it also ends wha
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -13,6 +12,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from devstack.procs import live_processes, send_group_signal, send_signal
 
 
 @dataclass(frozen=True)
@@ -88,12 +89,12 @@ class Supervisor:
         programs = list(programs)
         running = {p.name: (p, pid) for p in programs if (pid := self.pid(p)) is not None}
         for _, pid in running.values():
-            _signal(pid, signal.SIGTERM)  # the leader only: gunicorn and Celery shut down warm
+            send_signal(pid, signal.SIGTERM)  # the leader only: gunicorn and Celery shut down warm
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and any(is_alive(pid) for _, pid in running.values()):
             time.sleep(0.2)
         for program, pid in running.values():
-            _signal_group(pid, signal.SIGKILL)  # whatever is left of the group, leader or orphans
+            send_group_signal(pid, signal.SIGKILL)  # whatever is left of the group, leader or orphans
             self.pid_file(program).unlink(missing_ok=True)
         for program in programs:
             if program.name not in running:
@@ -106,9 +107,9 @@ class Supervisor:
             old = int(self.pid_file(program).read_text().strip())
         except (OSError, ValueError):
             return
-        for pid in _group_members(old):
+        for pid in live_processes(group=old):
             if program.marker in _cmdline(pid):
-                _signal(pid, signal.SIGKILL)
+                send_signal(pid, signal.SIGKILL)
 
     def tail(self, program: Program, lines: int = 25) -> str:
         """The last ``lines`` lines of ``program``'s log."""
@@ -125,26 +126,3 @@ def tail(path: Path, lines: int = 25) -> str:
     except OSError:
         return ""
 
-
-def _group_members(pgid: int) -> list[int]:
-    """The live processes whose process group is ``pgid``."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text(errors="replace").rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
-                members.append(int(entry.name))
-    return members
-
-
-def _signal(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, sig)
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)

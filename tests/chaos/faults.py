@@ -3,14 +3,14 @@ make a participant hang (SIGSTOP/SIGCONT), answer 500 (the fault proxy) or go do
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import redis
+
+from devstack.procs import live_processes, send_group_signal, send_signal
 
 from tests.chaos.stack import ChaosStack
 
@@ -69,12 +69,12 @@ class FaultInjector:
         if leader is None:
             return f"{queue}: not running"
         if spec.option == "pool":
-            victims = _children(leader)
+            victims = live_processes(parent=leader)
             for pid in victims:
-                _signal(pid, signal.SIGKILL)
+                send_signal(pid, signal.SIGKILL)
             what = f"{len(victims)} pool process(es)"
         else:
-            _signal_group(leader, signal.SIGKILL)
+            send_group_signal(leader, signal.SIGKILL)
             what = "whole node"
         orphaned = self._still_running(schema, running) if schema else 0
         healed = ""
@@ -143,9 +143,9 @@ class FaultInjector:
         leader = self._leader(spec.target)
         with self._lock:
             self._stopped.add(leader)
-        _signal_group(leader, signal.SIGSTOP)
+        send_group_signal(leader, signal.SIGSTOP)
         time.sleep(spec.hold)
-        _signal_group(leader, signal.SIGCONT)
+        send_group_signal(leader, signal.SIGCONT)
         with self._lock:
             self._stopped.discard(leader)
         return f"{spec.target} stopped {spec.hold:.0f}s"
@@ -172,7 +172,7 @@ class FaultInjector:
         before = proxy.stats.dropped_after
         proxy.fail(1.0, "drop_after")
         time.sleep(CRASH_WINDOW)
-        _signal_group(leader, signal.SIGKILL)
+        send_group_signal(leader, signal.SIGKILL)
         proxy.fail(0.0)
         lost = proxy.stats.dropped_after - before
         time.sleep(spec.hold)
@@ -192,7 +192,7 @@ class FaultInjector:
         with self._lock:
             stopped, self._stopped = set(self._stopped), set()
         for leader in stopped:
-            _signal_group(leader, signal.SIGCONT)
+            send_group_signal(leader, signal.SIGCONT)
         for proxy in self.stack.proxies.values():
             proxy.fail(0.0)
 
@@ -200,25 +200,3 @@ class FaultInjector:
 def _restarted(names: list[str]) -> str:
     return f"; devstack up started {', '.join(names)}" if names else "; devstack up: all running"
 
-
-def _children(parent: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text(errors="replace").rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if fields[1] == str(parent):
-                found.append(int(entry.name))
-    return found
-
-
-def _signal(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, sig)
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
