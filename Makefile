@@ -23,7 +23,10 @@ help:
 
 # The virtualenv with the project and its test tools; rebuilt when the packaging changes.
 $(STAMP): setup.cfg pyproject.toml
-	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@# Debian's python3 ships venv without ensurepip: install python3-venv only when that is the problem.
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		echo "python3 -m venv failed: installing Debian's python3-venv"; \
+		apt-get update -q && apt-get install -y -q python3-venv </dev/null && $(PYTHON) -m venv $(VENV); }
 	@echo "installing the project and its test tools into $(VENV) (log: $(VENV)/pip-install.log)"
 	@$(VENV)/bin/python -m pip install --disable-pip-version-check -e ".[test]" >$(VENV)/pip-install.log 2>&1 \
 		|| { tail -n 40 $(VENV)/pip-install.log; exit 1; }
