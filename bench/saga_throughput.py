@@ -4,8 +4,8 @@
 
 Starts its own stack (devstack, temporary RUN_DIR, free loopback ports) unless GATEWAY_URL is
 set (then GATEWAY_JWT_SECRET must match that stack). Prints throughput, saga latency percentiles
-(saga row created -> COMPLETED, as recorded in Postgres) and the resident memory of the stack's
-processes. Figures only: nothing here passes or fails.
+(saga row created -> COMPLETED, as recorded in Postgres) and the resident memory and CPU time
+of the stack's processes (Postgres and Redis not included). Figures only: nothing here passes or fails.
 """
 from __future__ import annotations
 
@@ -50,23 +50,26 @@ def own_stack():
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def rss_mib(run_dir: Path | None) -> dict[str, float]:
-    """Resident memory (MiB) of each supervised process and its children."""
+def process_figures(run_dir: Path | None) -> dict[str, tuple[float, float]]:
+    """(resident MiB, CPU seconds so far) of each supervised process with its children."""
     if run_dir is None:
         return {}
-    sizes = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    figures = {}
     for pid_file in sorted((run_dir / "pids").glob("*.pid")):
         pid = pid_file.read_text().strip()
         pids = [pid] + subprocess.run(["pgrep", "-P", pid], capture_output=True, text=True).stdout.split()
-        total = 0
+        rss_kib, cpu = 0, 0.0
         for each in pids:
             try:
                 status = Path(f"/proc/{each}/status").read_text()
+                stat = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
-        sizes[pid_file.stem] = total / 1024
-    return sizes
+            rss_kib += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
+            cpu += (int(stat[11]) + int(stat[12])) / ticks  # utime + stime
+        figures[pid_file.stem] = (rss_kib / 1024, cpu)
+    return figures
 
 
 def run(gateway_url: str, env: dict[str, str], orders: int, concurrency: int) -> dict:
@@ -88,7 +91,7 @@ def run(gateway_url: str, env: dict[str, str], orders: int, concurrency: int) ->
             "latencies": latencies}
 
 
-def report(result: dict, memory: dict[str, float]) -> None:
+def report(result: dict, before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]]) -> None:
     """Print the figures."""
     lat = result["latencies"]
     pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]  # noqa: E731
@@ -97,9 +100,12 @@ def report(result: dict, memory: dict[str, float]) -> None:
     print(f"all sagas finished in      {result['total_s']:.2f} s  ({result['orders'] / result['total_s']:.1f} sagas/s)")
     print(f"saga latency ms            p50 {pct(0.5):.0f}  p95 {pct(0.95):.0f}  p99 {pct(0.99):.0f}  "
           f"max {lat[-1]:.0f}  mean {statistics.mean(lat):.0f}")
-    if memory:
-        print("resident memory (MiB)      " + "  ".join(f"{k} {v:.0f}" for k, v in memory.items()))
-        print(f"resident memory total      {sum(memory.values()):.0f} MiB")
+    if after:
+        print(f"{'process':<28}{'RSS MiB':>8}{'CPU s in run':>14}")
+        for name, (rss, cpu) in after.items():
+            print(f"{name:<28}{rss:>8.0f}{cpu - before.get(name, (0, 0))[1]:>14.1f}")
+        print(f"{'total':<28}{sum(r for r, _ in after.values()):>8.0f}"
+              f"{sum(c - before.get(n, (0, 0))[1] for n, (_, c) in after.items()):>14.1f}")
 
 
 def main() -> int:
@@ -108,11 +114,12 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     if os.environ.get("GATEWAY_URL"):
-        report(run(os.environ["GATEWAY_URL"], dict(os.environ), args.orders, args.concurrency), {})
+        report(run(os.environ["GATEWAY_URL"], dict(os.environ), args.orders, args.concurrency), {}, {})
         return 0
     with own_stack() as (url, env, run_dir):
+        before = process_figures(run_dir)
         result = run(url, env, args.orders, args.concurrency)
-        report(result, rss_mib(run_dir))
+        report(result, before, process_figures(run_dir))
     return 0
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -68,21 +69,30 @@ class SagaStore:
     def begin_action(self, saga_id: str, index: int) -> Attempt | None:
         """Record a RUNNING attempt of step ``index`` if the saga is STARTED and waiting for it."""
         with self._session() as session:
-            row = self._lock(session, saga_id)
-            if row is None or row.status != "STARTED" or row.current_step != index:
+            # One conditional UPDATE locks the row, checks the saga waits for this step and records
+            # progress (the sweeper reads updated_at); the lock serializes copies of the step.
+            row = self._exec(session, update(instances).where(
+                instances.c.saga_id == saga_id, instances.c.status == "STARTED", instances.c.current_step == index,
+            ).values(updated_at=func.now(), version=instances.c.version + 1).returning(
+                instances.c.round, instances.c.payload, instances.c.step_outputs)).first()
+            if row is None:
                 return None
-            return self._begin(session, row, index, ACTION)
+            return self._insert_attempt(session, saga_id, row, index, ACTION)
 
     def _begin(self, session: Session, row: Any, index: int, phase: str) -> Attempt:
-        previous = self._exec(session, select(func.count()).select_from(step_log).where(and_(
-            step_log.c.saga_id == row.saga_id, step_log.c.step_index == index,
-            step_log.c.phase == phase, step_log.c.round == row.round))).scalar_one()
-        log_id = self._exec(session, insert(step_log).values(
-            saga_id=row.saga_id, step_index=index, step_name=self.definition.step(index).name, phase=phase,
-            round=row.round, attempt=previous + 1, status="RUNNING", outcome_unknown=False,
-            started_at=func.now()).returning(step_log.c.id)).scalar_one()
         self._touch(session, row.saga_id)
-        return Attempt(log_id, index, previous + 1, row.payload, row.step_outputs)
+        return self._insert_attempt(session, row.saga_id, row, index, phase)
+
+    def _insert_attempt(self, session: Session, saga_id: str, row: Any, index: int, phase: str) -> Attempt:
+        """Insert the next attempt of (step, phase) in this round; the caller holds the saga row's lock."""
+        same = and_(step_log.c.saga_id == saga_id, step_log.c.step_index == index,
+                    step_log.c.phase == phase, step_log.c.round == row.round)
+        number = select(func.coalesce(func.max(step_log.c.attempt), 0) + 1).where(same).scalar_subquery()
+        log_id, attempt = self._exec(session, insert(step_log).values(
+            saga_id=saga_id, step_index=index, step_name=self.definition.step(index).name, phase=phase,
+            round=row.round, attempt=number, status="RUNNING", outcome_unknown=False,
+            started_at=func.now()).returning(step_log.c.id, step_log.c.attempt)).one()
+        return Attempt(log_id, index, attempt, row.payload, row.step_outputs)
 
     def _touch(self, session: Session, saga_id: str, **values: Any) -> int:
         stmt = update(instances).where(instances.c.saga_id == saga_id).values(
@@ -98,15 +108,15 @@ class SagaStore:
         """Record the step done and advance the saga; False when another copy advanced it first."""
         index = attempt.step_index
         last = index == len(self.definition.steps) - 1
+        recorded = literal({self.definition.step(index).name: output or {}}, type_=JSONB)
         with self._session() as session:
             self._finish_log(session, attempt.log_id, "DONE")
-            row = self._lock(session, saga_id)
-            if row.status != "STARTED" or row.current_step != index:
-                return False
-            outputs = {**row.step_outputs, self.definition.step(index).name: output or {}}
-            self._touch(session, saga_id, current_step=index + 1, step_outputs=outputs,
-                        status="COMPLETED" if last else "STARTED", error=None)
-            return True
+            advanced = self._exec(session, update(instances).where(
+                instances.c.saga_id == saga_id, instances.c.status == "STARTED", instances.c.current_step == index,
+            ).values(current_step=index + 1, step_outputs=instances.c.step_outputs.op("||")(recorded),
+                     status="COMPLETED" if last else "STARTED", error=None, updated_at=func.now(),
+                     version=instances.c.version + 1)).rowcount
+            return advanced == 1
 
     def fail_attempt(self, attempt: Attempt, error: str, *, refused: bool, outcome_unknown: bool) -> None:
         """Record a failed attempt (a refusal or a fault)."""
