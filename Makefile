@@ -53,11 +53,14 @@ status:
 PYTEST = status=0; $(VENV)/bin/pytest $(1) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; status=0; fi; exit $$status
 
+# The suite starts its own Postgres and Redis: their binaries must be on the machine.
 test: venv
+	@$(VENV)/bin/python -m devstack system
 	@$(call PYTEST,$(PYTEST_ARGS))
 
 # CHAOS=1 lifts the skip that keeps the long run out of `make test` (tests/chaos/conftest.py).
 chaos: venv
+	@$(VENV)/bin/python -m devstack system
 	@export CHAOS=1; $(call PYTEST,-m chaos tests/chaos $(PYTEST_ARGS))
 
 bench: venv

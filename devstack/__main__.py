@@ -1,4 +1,4 @@
-"""``python -m devstack up|down|status|run|demo``: the local stack, one command each."""
+"""``python -m devstack up|down|status|run|demo|system``: the local stack, one command each."""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +10,7 @@ COMMANDS = {
     "status": "show what runs and whether it is healthy (exit 3 when something is not)",
     "run": "up, then seed demo users and walk orders through their sagas",
     "demo": "the demo alone, against a stack that is already up",
+    "system": "install PostgreSQL and Redis from the system's packages when they are absent (make test)",
 }
 
 
@@ -34,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
             commands.down(cfg)
         elif command == "status":
             return 0 if commands.status(cfg) else 3
+        elif command == "system":
+            from devstack.system import ensure_system_packages
+
+            ensure_system_packages()
         else:
             from devstack.demo import run_demo
 
