@@ -43,8 +43,8 @@ def forbid_late_action(session: Session, compensation_key: str | None) -> None:
     """Record that the action paired with ``compensation_key`` must never run from now on.
 
     Written at once, so an action still in flight with that key is waited for (its key row is
-    locked) and then seen; and written again when the request ends, so a compensation that
-    answers "nothing to undo" (a refusal, which rolls its own changes back) still stops a late action.
+    locked) and then seen; and written again if the request ends in a refusal, whose rollback
+    undid the first write, so a compensation answering "nothing to undo" still stops a late action.
     """
     action_key = paired_action_key(compensation_key)
     if action_key is None:
@@ -58,7 +58,7 @@ def _insert_forbidden(session: Session, action_key: str) -> None:
                     {"k": action_key, "f": COMPENSATED})
 
 
-def _write_forbidden(session: Session) -> None:
+def _rewrite_forbidden(session: Session) -> None:
     for action_key in g.pop("forbidden_action_keys", []):
         _insert_forbidden(session, action_key)
 
@@ -111,10 +111,10 @@ def _run_in_savepoint(session: Session, view: Callable[..., Any], args: Any, kwa
         response = make_response(view(*args, **kwargs))
     except ApiError as exc:
         savepoint.rollback()
-        _write_forbidden(session)
+        _rewrite_forbidden(session)
         return make_response(jsonify(error_body(exc.code, exc.message, exc.details)), exc.status)
     savepoint.commit()
-    _write_forbidden(session)
+    g.pop("forbidden_action_keys", None)  # written at once, and kept by the commit
     return response
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 
-from celery import Celery
 from sqlalchemy import text
 
 from campus_common.config import load_settings
@@ -25,7 +24,7 @@ ORDER BY t.deadline LIMIT :n FOR UPDATE OF t SKIP LOCKED
 """
 
 
-def fire_due_timeouts(app: Celery) -> int:
+def fire_due_timeouts() -> int:
     """Start one cancel_order per passed deadline; safe with several beats or workers.
 
     A timer whose cancel_order was refused (the order was accepted just then) and is still not
@@ -60,7 +59,7 @@ def _customer_of(session, create_saga_id: str) -> str | None:
                            {"s": create_saga_id}).scalar()
 
 
-def resume_stalled(app: Celery) -> int:
+def resume_stalled() -> int:
     """Re-publish the pending work of sagas with no progress for SAGA_STALL_SECONDS."""
     from saga_workers.service import resume
 

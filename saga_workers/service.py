@@ -58,8 +58,8 @@ def start_saga(saga_type: str, payload: dict[str, Any], idempotency_key: str | N
     saga_id, created = store.create(str(uuid.uuid4()), payload, idempotency_key)
     if created:
         dispatch.send_steps(_app(), definition, saga_id)  # after commit: the worker will find the row
-    row = store.load(saga_id)
-    return StartedSaga(saga_id=saga_id, created=created, payload=row.payload)
+        return StartedSaga(saga_id=saga_id, created=True, payload=payload)
+    return StartedSaga(saga_id=saga_id, created=False, payload=store.load(saga_id).payload)
 
 
 def find_saga_type(saga_id: str) -> str:

@@ -57,9 +57,9 @@ def register_maintenance_tasks(app: Celery) -> None:
     @app.task(name="saga.maintenance.fire_due_timeouts", acks_late=True, **DB_RETRY)
     def fire_due_timeouts() -> int:
         """Start cancel_order for every accept deadline that passed (once per order)."""
-        return maintenance.fire_due_timeouts(app)
+        return maintenance.fire_due_timeouts()
 
     @app.task(name="saga.maintenance.resume_stalled", acks_late=True, **DB_RETRY)
     def resume_stalled() -> int:
         """Re-publish work for sagas that made no progress for SAGA_STALL_SECONDS."""
-        return maintenance.resume_stalled(app)
+        return maintenance.resume_stalled()

@@ -14,7 +14,6 @@ from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.tables import instances, step_log, translate
 
 ACTION, COMPENSATION = "action", "compensation"
-UNFINISHED = ("STARTED", "COMPENSATING")
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,6 @@ class SagaStore:
     def mark_failed(self, saga_id: str, phase: str, error: str) -> None:
         """The saga stops, visibly, for an operator: FAILED with the error and where it failed."""
         with self._session() as session:
-            self._lock(session, saga_id)
             self._touch(session, saga_id, status="FAILED", failed_phase=phase, error=error)
 
     def begin_compensation(self, saga_id: str) -> Attempt | str | None:

@@ -140,7 +140,7 @@ def test_cancel_racing_an_accept_has_one_winner_and_the_money_follows(worker, sa
     ctx = created_order()
     if trigger == "accept-timeout":
         expire_accept_deadline(ctx["order_id"])
-        start_cancel = lambda: maintenance.fire_due_timeouts(saga_app)  # noqa: E731
+        start_cancel = lambda: maintenance.fire_due_timeouts()  # noqa: E731
     else:
         start_cancel = lambda: cancel(ctx)  # noqa: E731
     with ThreadPoolExecutor(2) as pool:
@@ -168,13 +168,13 @@ def test_a_due_deadline_seen_by_two_scanners_starts_one_cancel(worker, saga_app)
 
     def scan() -> int:
         barrier.wait()
-        return maintenance.fire_due_timeouts(saga_app)
+        return maintenance.fire_due_timeouts()
 
     with ThreadPoolExecutor(4) as pool:
         fired = sum(pool.map(lambda _: scan(), range(4)))
 
     assert fired == 1
-    assert maintenance.fire_due_timeouts(saga_app) == 0, "a later tick finds nothing"
+    assert maintenance.fire_due_timeouts() == 0, "a later tick finds nothing"
     sagas, _ = list_sagas(saga_type="cancel_order")
     assert len(sagas) == 1
     assert wait_for_saga(sagas[0]["saga_id"])["status"] == "COMPLETED"
@@ -217,16 +217,16 @@ def test_a_timeout_refused_by_an_acceptance_that_is_later_undone_fires_again(wor
     http.call("POST", f"{url}/accept", json={"runner_id": ctx["runner_id"]}, idempotency_key=keys["accept"])
     expire_accept_deadline(ctx["order_id"])
 
-    assert maintenance.fire_due_timeouts(saga_app) == 1
+    assert maintenance.fire_due_timeouts() == 1
     [refused] = list_sagas(saga_type="cancel_order")[0]
     assert wait_for_saga(refused["saga_id"])["status"] == "COMPENSATED"
     http.call("POST", f"{url}/undo-accept", json={"runner_id": ctx["runner_id"]}, idempotency_key=keys["undo"])
 
-    assert maintenance.fire_due_timeouts(saga_app) == 1
+    assert maintenance.fire_due_timeouts() == 1
     sagas, _ = list_sagas(saga_type="cancel_order")
     assert len(sagas) == 2
     assert wait_for_saga(sagas[0]["saga_id"])["status"] == "COMPLETED"
     assert order(ctx["order_id"])["status"] == "CANCELLED"
     assert live(ctx["order_id"]) == []
     assert timer_status(ctx["order_id"]) == "DISARMED"
-    assert maintenance.fire_due_timeouts(saga_app) == 0
+    assert maintenance.fire_due_timeouts() == 0

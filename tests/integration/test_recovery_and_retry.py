@@ -28,12 +28,12 @@ def test_a_saga_committed_but_never_published_is_resumed_by_the_sweeper(worker, 
     saga_id, _ = runner_for("create_order").store.create(str(uuid.uuid4()), payload, None)  # no publish
     age("create_order_saga", saga_id)
 
-    assert maintenance.resume_stalled(saga_app) == 1
+    assert maintenance.resume_stalled() == 1
     saga = wait_for_saga(saga_id)
 
     assert saga["status"] == "COMPLETED"
     assert order(payload["order_id"])["status"] == "CREATED"
-    assert maintenance.resume_stalled(saga_app) == 0, "a finished saga is left alone"
+    assert maintenance.resume_stalled() == 0, "a finished saga is left alone"
 
 
 def test_a_saga_that_lost_its_message_mid_way_resumes_from_its_step(worker, saga_app):
@@ -45,7 +45,7 @@ def test_a_saga_that_lost_its_message_mid_way_resumes_from_its_step(worker, saga
         runner.run_step(saga_id, index)
     age("create_order_saga", saga_id)
 
-    maintenance.resume_stalled(saga_app)
+    maintenance.resume_stalled()
     saga = wait_for_saga(saga_id)
 
     assert saga["status"] == "COMPLETED"
@@ -57,7 +57,7 @@ def test_a_recently_active_saga_is_not_resumed(worker, saga_app):
     customer = create_user("customer")
     saga_id, _ = runner_for("create_order").store.create(str(uuid.uuid4()), order_payload(customer), None)
 
-    assert maintenance.resume_stalled(saga_app) == 0
+    assert maintenance.resume_stalled() == 0
     assert wait_for_saga(saga_id, timeout=0.2, statuses=("STARTED",))["status"] == "STARTED"
 
 
