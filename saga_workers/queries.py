@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, literal, or_, select, union_all
+from sqlalchemy import MetaData, Table, and_, or_, select, union_all
 
 from campus_common.config import load_settings
 from campus_common.db import Database
@@ -85,8 +86,14 @@ def list_sagas(*, saga_type: str | None = None, status: str | None = None, custo
     return items, (_encode_cursor(items[-1]) if len(rows) > limit else None)
 
 
+@functools.cache
+def _instances_in(schema: str) -> Table:
+    """The instances table bound to one saga schema (a UNION names several schemas at once)."""
+    return instances.to_metadata(MetaData(), schema=schema)
+
+
 def _select_page(schema: str, status: str | None, customer_id: str | None, after: tuple | None, limit: int):
-    table = instances.to_metadata(instances.metadata.__class__(), schema=schema)
+    table = _instances_in(schema)
     columns = [table.c[name] for name in SUMMARY_COLUMNS]
     conditions = []
     if status:
@@ -97,5 +104,5 @@ def _select_page(schema: str, status: str | None, customer_id: str | None, after
         created_at, saga_id = after
         conditions.append(or_(table.c.created_at < created_at,
                               and_(table.c.created_at == created_at, table.c.saga_id < saga_id)))
-    stmt = select(*columns).where(and_(literal(True), *conditions))
+    stmt = select(*columns).where(*conditions)
     return stmt.order_by(table.c.created_at.desc(), table.c.saga_id.desc()).limit(limit + 1)
