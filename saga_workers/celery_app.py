@@ -56,7 +56,11 @@ def create_celery_app() -> Celery:
 
 
 def configure(celery: Celery, settings: Settings | None = None) -> None:
-    """(Re)apply configuration from the environment (tests call it after changing the environment)."""
+    """Apply configuration from the environment.
+
+    Tests call it again after pointing the environment at their own Redis: it must happen before
+    the app first publishes, since Celery's producer pool keeps the broker it was built with.
+    """
     from saga_workers.sagas import REGISTRY
 
     settings = settings or load_settings()

@@ -84,10 +84,9 @@ def notifications(user_id: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture()
-def eager_sagas() -> Iterator[None]:
+def eager_sagas(saga_app: Any) -> Iterator[None]:
     """Run every saga to its end inside the call that starts it; restore the setting afterwards."""
-    from saga_workers import app
-
+    app = saga_app  # configured for the test broker before anything publishes
     saved = app.conf.task_always_eager, app.conf.task_eager_propagates
     app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
     yield
