@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -34,3 +36,12 @@ class ThreadedServer:
         self._server.shutdown()
         self._server.server_close()
         self._server = None
+
+    @contextmanager
+    def down(self) -> Iterator[None]:
+        """An outage for the length of the block: connections are refused, then served again."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()

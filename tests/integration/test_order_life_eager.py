@@ -8,11 +8,8 @@ from tests.integration.saga_helpers import order, payments, step_statuses, wait_
 
 def test_accept_happy_refused_and_with_the_order_service_down(eager, live_participants):
     ctx = created_order()
-    live_participants.order_service.stop()
-    try:
+    with live_participants.order_service.down():
         outage = accept(ctx)
-    finally:
-        live_participants.order_service.start()
     assert outage["status"] == "COMPENSATED", "retries are immediate in eager mode; the bound is used up"
     assert order(ctx["order_id"])["status"] == "CREATED"
 
@@ -34,11 +31,8 @@ def test_cancel_happy_and_refused(eager, live_participants):
 
 def test_cancel_with_the_notification_service_down_fails_visibly_after_the_pivot(eager, live_participants):
     ctx = created_order()
-    live_participants.notification_service.stop()
-    try:
+    with live_participants.notification_service.down():
         saga = cancel(ctx)
-    finally:
-        live_participants.notification_service.start()
     assert saga["status"] == "FAILED"
     assert order(ctx["order_id"])["status"] == "CANCELLED", "past the pivot nothing is undone"
     assert [p["status"] for p in payments(ctx["order_id"])] == ["RELEASED"]
@@ -49,11 +43,8 @@ def test_complete_happy_refused_and_with_the_payment_service_down(eager, live_pa
     accept(ctx)
     assert complete(ctx)["status"] == "COMPENSATED", "not delivered yet"
     progress(ctx, "PLACED", "ON_THE_WAY", "DELIVERED")
-    live_participants.payment_service.stop()
-    try:
+    with live_participants.payment_service.down():
         outage = complete(ctx)
-    finally:
-        live_participants.payment_service.start()
     assert outage["status"] == "FAILED", "an uncertain payout is retried, never refunded on a guess"
     assert order(ctx["order_id"])["status"] == "DELIVERED"
     assert [p["status"] for p in payments(ctx["order_id"])] == ["AUTHORIZED"]

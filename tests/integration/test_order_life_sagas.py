@@ -94,11 +94,8 @@ def test_complete_with_payment_down_stops_for_a_retry_and_never_refunds(worker, 
     ctx = created_order()
     accept(ctx)
     progress(ctx, "PLACED", "ON_THE_WAY", "DELIVERED")
-    live_participants.payment_service.stop()
-    try:
+    with live_participants.payment_service.down():
         saga = complete(ctx)
-    finally:
-        live_participants.payment_service.start()
 
     assert saga["status"] == "FAILED" and "capture_payment" in saga["error"]
     assert order(ctx["order_id"])["status"] == "DELIVERED"

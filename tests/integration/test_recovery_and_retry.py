@@ -64,11 +64,8 @@ def test_a_recently_active_saga_is_not_resumed(worker, saga_app):
 def test_failed_saga_is_listed_shown_and_retried_from_the_cli(worker, live_participants):
     customer = create_user("customer")
     payload = order_payload(customer)
-    live_participants.notification_service.stop()  # the last step, after the pivot, cannot finish
-    try:
+    with live_participants.notification_service.down():  # the last step, after the pivot, cannot finish
         failed = wait_for_saga(start_saga("create_order", payload).saga_id, timeout=60)
-    finally:
-        live_participants.notification_service.start()
     assert failed["status"] == "FAILED"
     assert order(payload["order_id"])["status"] == "CREATED", "past the pivot nothing is undone"
     cli = CliRunner()
