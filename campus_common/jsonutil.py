@@ -3,26 +3,9 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
-
-CENTS = Decimal("0.01")
-
-
-def to_money(value: Any) -> Decimal:
-    """Return ``value`` as a Decimal with two places; raise ValueError when it is not a number."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"not an amount: {value!r}")
-    if isinstance(value, float):
-        value = repr(value)  # only reached from foreign input; keep its decimal spelling
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation as exc:
-        raise ValueError(f"not an amount: {value!r}") from exc
-    if not amount.is_finite():
-        raise ValueError(f"not an amount: {value!r}")
-    return amount.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
 def default(obj: Any) -> Any:

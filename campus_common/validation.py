@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
 from campus_common.errors import ValidationError
@@ -31,6 +32,31 @@ def parse_uuid(value: Any) -> UUID:
         return UUID(value)
     except ValueError as exc:
         raise ValueError("must be a UUID") from exc
+
+
+CENTS = Decimal("0.01")
+
+
+def money(maximum: Decimal) -> Callable[[Any], Decimal]:
+    """A parser of an amount: a JSON number (read as Decimal) or a decimal string, greater than 0,
+    at most ``maximum`` and two places; never rounded, since money must arrive exact."""
+
+    def parse(value: Any) -> Decimal:
+        # Floats never come from our JSON (it reads numbers as Decimal); refuse them with the rest.
+        if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+            raise ValueError('must be an amount such as "12.50"')
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation as exc:
+            raise ValueError('must be an amount such as "12.50"') from exc
+        if not amount.is_finite():
+            raise ValueError('must be an amount such as "12.50"')
+        if not Decimal(0) < amount <= maximum:
+            raise ValueError(f"must be greater than 0 and at most {maximum}")
+        if amount != amount.quantize(CENTS):
+            raise ValueError("must have at most two decimal places")
+        return amount.quantize(CENTS)
+    return parse
 
 
 def required_text(max_length: int) -> Callable[[Any], str]:

@@ -1,7 +1,6 @@
 """Orders without I/O: the status machine, what a valid order is, and what it costs."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -10,12 +9,10 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from campus_common.validation import InvalidInput
+from campus_common.validation import CENTS, InvalidInput, money
 
-CENTS = Decimal("0.01")
 # Bounds that keep any total inside numeric(12,2) and any request reasonably small.
 MAX_ITEMS, MAX_QUANTITY, MAX_PRICE, MAX_NAME, MAX_TEXT = 100, 1000, Decimal("10000.00"), 200, 500
-_PRICE_TEXT = re.compile(r"\d+(\.\d+)?")
 
 
 class OrderStatus(str, Enum):
@@ -125,22 +122,7 @@ def parse_text(value: Any, max_length: int = MAX_TEXT) -> str:
     return value.strip()
 
 
-def parse_price(value: Any) -> Decimal:
-    """A price: a JSON number (read as Decimal) or a decimal string, > 0, at most 2 places."""
-    if isinstance(value, str) and _PRICE_TEXT.fullmatch(value.strip()):
-        value = Decimal(value.strip())
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        raise ValueError("must be a number")  # floats only arrive as NaN/Infinity: refuse them too
-    price = Decimal(value)
-    if not price.is_finite():
-        raise ValueError("must be a number")
-    if price <= 0:
-        raise ValueError("must be greater than 0")
-    if price > MAX_PRICE:
-        raise ValueError(f"must be at most {MAX_PRICE}")
-    if price != price.quantize(CENTS):
-        raise ValueError("must have at most 2 decimal places")
-    return price.quantize(CENTS)
+parse_price = money(MAX_PRICE)
 
 
 def parse_quantity(value: Any) -> int:

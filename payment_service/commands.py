@@ -4,13 +4,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from campus_common.validation import Fields, parse_uuid, required_text
+from campus_common.validation import Fields, money, parse_uuid, required_text
 
 MAX_AMOUNT = Decimal("9999999999.99")  # numeric(12,2)
-CENTS = Decimal("0.01")
 MAX_TEXT = 200
 _parse_text = required_text(MAX_TEXT)
 
@@ -61,24 +60,4 @@ def parse_capture(data: Mapping[str, Any]) -> Capture:
     return command
 
 
-def parse_amount(value: Any) -> Decimal:
-    """A positive amount with at most two places, given as a string or a JSON number."""
-    amount = _decimal(value)
-    if amount is None:
-        raise ValueError('must be an amount such as "12.50"')
-    if not Decimal(0) < amount <= MAX_AMOUNT:
-        raise ValueError(f"must be greater than 0 and at most {MAX_AMOUNT}")
-    if amount != amount.quantize(CENTS):
-        raise ValueError("must have at most two decimal places")
-    return amount.quantize(CENTS)
-
-
-def _decimal(value: Any) -> Decimal | None:
-    # Floats never reach here from JSON (jsonutil parses them as Decimal); refuse them anyway.
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        return None
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() else None
+parse_amount = money(MAX_AMOUNT)
