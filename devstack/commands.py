@@ -5,6 +5,7 @@ import time
 from collections.abc import Callable
 
 from devstack import datastores
+from campus_common.stackenv import stack_env_path
 from devstack.config import REPO_ROOT, StackConfig
 from devstack.errors import StackError
 from devstack.health import CeleryPinger, passing
@@ -29,6 +30,7 @@ def up(cfg: StackConfig, say: Say = print, show_addresses: bool = True) -> None:
     say(f"redis     127.0.0.1:{cfg.redis_port}: {datastores.start_redis(cfg)}")
     say(f"migrate   {datastores.migrate(cfg)}")
     sup, env = supervisor(cfg), cfg.child_env()
+    say(f"env       {cfg.write_stack_env()} (addresses and this stack's secrets, for CLI tools)")
     parts = components(cfg)
     running = {part.name: pid for part in parts if (pid := sup.pid(part.program)) is not None}
     for part in parts:
@@ -117,8 +119,10 @@ def print_addresses(cfg: StackConfig, say: Say = print) -> None:
     say("\nThe stack is up:")
     say(f"  API gateway          {cfg.gateway_url}   (GET /healthz)")
     say("  Tokens               python -m api_gateway.token --sub <uuid> --role admin|customer|runner")
+    say(f"  Stack environment    {stack_env_path(cfg.run_dir)}   (secrets; the CLIs read it)")
     if cfg.flower_port:
-        say(f"  Flower               http://127.0.0.1:{cfg.flower_port}")
+        user, _, password = cfg.stack_vars()["FLOWER_BASIC_AUTH"].partition(":")
+        say(f"  Flower               http://127.0.0.1:{cfg.flower_port}   (user {user}, password {password})")
     for package, port in cfg.service_ports.items():
         say(f"  {package:20} http://127.0.0.1:{port}")
     say(f"  Postgres             {cfg.database_url}")

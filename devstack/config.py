@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from campus_common.config import env_float, env_int, env_str
+from campus_common.stackenv import stack_env_path, write_env_file
+from devstack.secrets import stack_secrets
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,16 +54,31 @@ class StackConfig:
         _, _, url_var = SERVICES[package]
         return env_str(url_var, f"http://127.0.0.1:{self.service_ports[package]}")
 
-    def child_env(self) -> dict[str, str]:
-        """The environment every process of the stack starts with: one consistent set of addresses."""
-        env = dict(os.environ)
-        env.update(DATABASE_URL=self.database_url, REDIS_URL=self.redis_url, RUN_DIR=str(self.run_dir),
-                   PG_PORT=str(self.pg_port), REDIS_PORT=str(self.redis_port),
-                   GATEWAY_PORT=str(self.gateway_port), FLOWER_PORT=str(self.flower_port),
-                   PYTHONUNBUFFERED="1")
+    def stack_vars(self) -> dict[str, str]:
+        """What the stack sets for its processes: one consistent set of addresses, and its secrets.
+
+        Also written to ``<RUN_DIR>/stack.env`` for tools run by hand (campus_common.stackenv).
+        """
+        values = {name: os.environ.get(name) or value for name, value in stack_secrets(self.run_dir).items()}
+        values.update(DATABASE_URL=self.database_url, REDIS_URL=self.redis_url, RUN_DIR=str(self.run_dir),
+                      PG_PORT=str(self.pg_port), REDIS_PORT=str(self.redis_port),
+                      GATEWAY_PORT=str(self.gateway_port), FLOWER_PORT=str(self.flower_port))
         for package, (port_var, _, url_var) in SERVICES.items():
-            env[port_var] = str(self.service_ports[package])
-            env[url_var] = self.service_url(package)
+            values[port_var] = str(self.service_ports[package])
+            values[url_var] = self.service_url(package)
+        return values
+
+    def write_stack_env(self) -> Path:
+        """Write ``<RUN_DIR>/stack.env`` (mode 0600) and return its path."""
+        path = stack_env_path(self.run_dir)
+        write_env_file(path, self.stack_vars(),
+                       header="The environment of this stack's processes (devstack); tools read it.")
+        return path
+
+    def child_env(self) -> dict[str, str]:
+        """The environment every process of the stack starts with."""
+        env = dict(os.environ)
+        env.update(self.stack_vars(), PYTHONUNBUFFERED="1")
         # Processes run from the repository root: its packages import even without an editable install.
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
         return env
