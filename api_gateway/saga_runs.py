@@ -6,7 +6,8 @@ from typing import Any
 
 from campus_common import jsonutil
 from campus_common.errors import ApiError, Conflict, NotFound
-from saga_workers.service import SagaNotFound, SagaNotRetryable, retry_saga, start_saga
+from saga_workers.service import (SagaNotCancellable, SagaNotFound, SagaNotRetryable, cancel_saga, retry_saga,
+                                  start_saga)
 
 
 def start(saga_type: str, payload: dict[str, Any], *, scope: str, key: str | None = None,
@@ -33,6 +34,16 @@ def retry(saga_id: str) -> dict[str, Any]:
         raise NotFound(f"no saga {saga_id}") from exc
     except SagaNotRetryable as exc:
         raise Conflict(str(exc) or "only a FAILED saga can be retried", code="saga_not_retryable") from exc
+
+
+def cancel(saga_id: str) -> dict[str, Any]:
+    """Stop a running saga and compensate what took effect (404 unknown, 409 past its pivot or finished)."""
+    try:
+        return cancel_saga(saga_id)
+    except SagaNotFound as exc:
+        raise NotFound(f"no saga {saga_id}") from exc
+    except SagaNotCancellable as exc:
+        raise Conflict(str(exc), code="saga_not_cancellable") from exc
 
 
 def _canonical(payload: Mapping[str, Any], generated: Iterable[str]) -> Any:

@@ -1,4 +1,4 @@
-"""/api/sagas: what each saga run did, step by step, and the operator's retry."""
+"""/api/sagas: what each saga run did, step by step, and the operator's retry and cancel."""
 from __future__ import annotations
 
 from typing import Any
@@ -46,6 +46,13 @@ def get_one(saga_id: str) -> Any:
 def retry(saga_id: str) -> Any:
     """Resume a FAILED saga from where it stopped; 202, the rest happens in the workers."""
     return jsonify(saga_runs.retry(inputs.path_id(saga_id, "saga"))), 202
+
+
+@bp.post("/<saga_id>/cancel")
+@requires("admin")
+def cancel(saga_id: str) -> Any:
+    """Stop a running saga before its pivot and compensate what took effect; 202, 409 past the pivot."""
+    return jsonify(saga_runs.cancel(inputs.path_id(saga_id, "saga"))), 202
 
 
 def _ensure_concerns(saga: dict[str, Any], principal: Principal) -> None:

@@ -30,8 +30,11 @@ def _summary(row: Any) -> dict[str, Any]:
     return data
 
 
-def get_saga(saga_id: str) -> dict[str, Any] | None:
-    """The saga and its step timeline (one entry per step and phase, attempts counted), or None."""
+def get_saga(saga_id: str, detail: bool = False) -> dict[str, Any] | None:
+    """The saga and its step timeline (one entry per step and phase, attempts counted), or None.
+
+    ``detail`` (operators: console, CLI) adds the saga's input, each step's output and every attempt.
+    """
     try:
         definition = REGISTRY[find_saga_type(saga_id)]
     except SagaNotFound:
@@ -42,7 +45,19 @@ def get_saga(saga_id: str) -> dict[str, Any] | None:
                               .execution_options(**options)).one()
         attempts = session.execute(select(step_log).where(step_log.c.saga_id == saga_id).order_by(step_log.c.id)
                                    .execution_options(**options)).all()
-    return {**_summary(row), "steps": timeline(attempts)}
+    saga = {**_summary(row), "steps": timeline(attempts)}
+    if detail:
+        saga.update(input=row.payload, outputs=row.step_outputs, attempts=[_attempt(a) for a in attempts])
+    return saga
+
+
+def _attempt(a: Any) -> dict[str, Any]:
+    """One attempt of an action or compensation, with the idempotency key its calls carried."""
+    duration = (a.finished_at - a.started_at).total_seconds() * 1000 if a.finished_at else None
+    return {"step": a.step_name, "phase": a.phase, "round": a.round, "attempt": a.attempt, "status": a.status,
+            "started_at": a.started_at, "finished_at": a.finished_at,
+            "duration_ms": None if duration is None else round(duration, 1), "error": a.error,
+            "outcome_unknown": a.outcome_unknown, "idempotency_key": f"{a.saga_id}:{a.step_name}:{a.phase}"}
 
 
 def timeline(attempts: list[Any]) -> list[dict[str, Any]]:
@@ -52,8 +67,8 @@ def timeline(attempts: list[Any]) -> list[dict[str, Any]]:
         entry = entries.setdefault((a.step_index, a.phase), {
             "name": a.step_name, "phase": a.phase, "status": a.status, "attempts": 0,
             "started_at": a.started_at, "finished_at": None, "error": None})
-        entry.update(status=a.status, attempts=entry["attempts"] + 1, finished_at=a.finished_at,
-                     error=a.error if a.status != "DONE" else entry["error"])
+        # The latest attempt speaks for the step: a DONE step shows no earlier attempt's error.
+        entry.update(status=a.status, attempts=entry["attempts"] + 1, finished_at=a.finished_at, error=a.error)
     return list(entries.values())
 
 
@@ -71,13 +86,18 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def list_sagas(*, saga_type: str | None = None, status: str | None = None, customer_id: str | None = None,
-               limit: int = 50, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of sagas across every type, newest first, and the cursor of the next page."""
+               limit: int = 50, cursor: str | None = None, order_id: str | None = None,
+               created: tuple[datetime | None, datetime | None] = (None, None)) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of sagas across every type, newest first, and the cursor of the next page.
+
+    ``created`` is a time range (from, until), either end open.
+    """
     types = [saga_type] if saga_type else list(REGISTRY)
     if any(t not in REGISTRY for t in types):
         raise ValueError(f"unknown saga type {saga_type!r}")
     after = _decode_cursor(cursor) if cursor else None
-    parts = [_select_page(REGISTRY[t].schema, status, customer_id, after, limit) for t in types]
+    filters = {"status": status, "customer_id": customer_id, "order_id": order_id}
+    parts = [_select_page(REGISTRY[t].schema, filters, created, after, limit) for t in types]
     query = union_all(*parts).subquery()
     ordered = select(query).order_by(query.c.created_at.desc(), query.c.saga_id.desc()).limit(limit + 1)
     with _database().unit_of_work() as session:
@@ -92,14 +112,15 @@ def _instances_in(schema: str) -> Table:
     return instances.to_metadata(MetaData(), schema=schema)
 
 
-def _select_page(schema: str, status: str | None, customer_id: str | None, after: tuple | None, limit: int):
+def _select_page(schema: str, filters: dict[str, str | None], created: tuple[datetime | None, datetime | None],
+                 after: tuple | None, limit: int):
     table = _instances_in(schema)
     columns = [table.c[name] for name in SUMMARY_COLUMNS]
-    conditions = []
-    if status:
-        conditions.append(table.c.status == status)
-    if customer_id:
-        conditions.append(table.c.customer_id == customer_id)
+    conditions = [table.c[name] == value for name, value in filters.items() if value]
+    if created[0]:
+        conditions.append(table.c.created_at >= created[0])
+    if created[1]:
+        conditions.append(table.c.created_at < created[1])
     if after:
         created_at, saga_id = after
         conditions.append(or_(table.c.created_at < created_at,

@@ -26,6 +26,13 @@ class SagaNotRetryable(Exception):
     """Only a FAILED saga can be retried."""
 
 
+class SagaNotCancellable(Exception):
+    """Only a running saga that has not begun its pivot can be cancelled."""
+
+
+CANCELLED_BY_OPERATOR = "cancelled by an operator"
+
+
 @dataclass(frozen=True)
 class StartedSaga:
     """The saga a start request maps to; ``created`` is False for a repeated idempotency key."""
@@ -93,6 +100,18 @@ def retry_saga(saga_id: str) -> dict[str, Any]:
     resume(definition, saga_id, resumed, row.current_step)
     return {"saga_id": saga_id, "saga_type": definition.saga_type, "status": resumed,
             "resumed_from_step": definition.step(min(row.current_step, len(definition.steps) - 1)).name}
+
+
+def cancel_saga(saga_id: str) -> dict[str, Any]:
+    """Stop a running saga's forward steps and compensate what took effect (before its pivot only)."""
+    definition = REGISTRY[find_saga_type(saga_id)]
+    refusal = SagaStore(_database(), definition).cancel(saga_id, CANCELLED_BY_OPERATOR)
+    if refusal is not None:
+        raise SagaNotCancellable(f"saga {saga_id} cannot be cancelled: {refusal}")
+    # A step still in flight cannot advance a COMPENSATING saga (its finish is a conditional
+    # update), and compensation counts its RUNNING attempt as maybe done, so it is undone too.
+    dispatch.send_compensation(_app(), definition, saga_id)
+    return {"saga_id": saga_id, "saga_type": definition.saga_type, "status": "COMPENSATING"}
 
 
 def resume(definition: SagaDefinition, saga_id: str, status: str, current_step: int) -> bool:

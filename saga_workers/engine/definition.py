@@ -82,6 +82,20 @@ class SagaDefinition:
         return {a.step_index for a in attempts if a.phase == "action" and (
             a.status in ("DONE", "RUNNING") or a.outcome_unknown)}
 
+    def cancel_refusal(self, status: str, current_step: int, attempts: Iterable[Any]) -> str | None:
+        """Why an operator cannot cancel the saga now, or None when it may still be rolled back.
+
+        Only a STARTED saga that has not begun crossing its pivot can be: once the pivot's action ran
+        (or may have: RUNNING, an unknown outcome) its effect is not undone by compensation.
+        """
+        if status != "STARTED":
+            return f"the saga is {status}; only a running (STARTED) saga can be cancelled"
+        pivot = self.pivot_index
+        if current_step > pivot or (current_step == pivot and pivot in self.touched_steps(attempts)):
+            name = self.steps[min(pivot, len(self.steps) - 1)].name
+            return f"the saga has passed its point of no return ({name}); it can no longer be cancelled"
+        return None
+
     def step(self, index: int) -> Step:
         """The step at ``index``."""
         return self.steps[index]

@@ -131,6 +131,19 @@ class SagaStore:
             self._touch(session, saga_id, status="COMPENSATING", error=error)
             return True
 
+    def cancel(self, saga_id: str, error: str) -> str | None:
+        """An operator's cancel: STARTED before the pivot -> COMPENSATING; else why not (None: done)."""
+        with self._session() as session:
+            row = self._lock(session, saga_id)  # serializes with begin_action and finish_action
+            if row is None:
+                return "no such saga"
+            attempts = self._exec(session, select(step_log.c.step_index, step_log.c.phase, step_log.c.status,
+                                                  step_log.c.outcome_unknown).where(step_log.c.saga_id == saga_id))
+            refusal = self.definition.cancel_refusal(row.status, row.current_step, attempts.all())
+            if refusal is None:
+                self._touch(session, saga_id, status="COMPENSATING", error=error)
+            return refusal
+
     def mark_failed(self, saga_id: str, phase: str, error: str) -> None:
         """The saga stops, visibly, for an operator: FAILED with the error and where it failed."""
         with self._session() as session:

@@ -71,8 +71,8 @@ def wait_for_failed_attempt(saga_id: str, step: str, timeout: float = 20.0) -> N
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        saga = get_saga(saga_id) or {"steps": []}
-        if any(s["name"] == step and s["phase"] == "action" and s["error"] for s in saga["steps"]):
+        saga = get_saga(saga_id, detail=True) or {"attempts": []}
+        if any(a["step"] == step and a["phase"] == "action" and a["error"] for a in saga["attempts"]):
             return
         time.sleep(0.02)
     raise AssertionError(f"step {step} of saga {saga_id} never failed within {timeout}s")
