@@ -39,9 +39,11 @@ def _url(name: str, port_var: str, default_port: int) -> str:
 class Settings:
     """Every knob of the platform; see the README's configuration table."""
 
+    # Without a URL, the port variables say where (as devstack builds them), never another stack's default.
     database_url: str = field(default_factory=lambda: env_str(
-        "DATABASE_URL", "postgresql+psycopg2://campus:campus@127.0.0.1:5432/campus"))
-    redis_url: str = field(default_factory=lambda: env_str("REDIS_URL", "redis://127.0.0.1:6379/0"))
+        "DATABASE_URL", f"postgresql+psycopg2://campus:campus@127.0.0.1:{env_int('PG_PORT', 5432)}/campus"))
+    redis_url: str = field(default_factory=lambda: env_str(
+        "REDIS_URL", f"redis://127.0.0.1:{env_int('REDIS_PORT', 6379)}/0"))
     user_service_url: str = field(default_factory=lambda: _url("USER_SERVICE_URL", "USER_SERVICE_PORT", 3001))
     order_service_url: str = field(default_factory=lambda: _url("ORDER_SERVICE_URL", "ORDER_SERVICE_PORT", 3002))
     payment_service_url: str = field(default_factory=lambda: _url(

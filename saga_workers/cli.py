@@ -1,77 +1,122 @@
-"""``celery -A saga_workers saga ...``: operators list, inspect and retry sagas from the shell."""
+"""``celery -A saga_workers saga ...``: operators and scripts list, inspect, retry and cancel sagas."""
 from __future__ import annotations
 
 from typing import Any
 
 import click
 
+from campus_common import jsonutil
+from saga_workers.cli_output import format_list, format_timeline
 from saga_workers.sagas import REGISTRY
 
 STATUSES = ("STARTED", "COMPLETED", "COMPENSATING", "COMPENSATED", "FAILED")
+PAGE = 200
 
 
-def _when(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+def _echo_json(data: Any) -> None:
+    click.echo(jsonutil.dumps(data, indent=2))
 
 
-def format_timeline(saga: dict[str, Any]) -> str:
-    """The saga and its steps as an aligned text table."""
-    lines = [f"saga {saga['saga_id']}  {saga['saga_type']}  {saga['status']}",
-             f"order {saga['order_id']}  current step {saga['current_step'] or '-'}  "
-             f"updated {_when(saga['updated_at'])}"]
-    if saga.get("error"):
-        lines.append(f"error: {saga['error']}")
-    lines.append(f"  {'step':<22} {'phase':<13} {'status':<9} {'tries':>5}  {'started':<19}  {'finished':<19}  error")
-    for step in saga["steps"]:
-        lines.append(f"  {step['name']:<22} {step['phase']:<13} {step['status']:<9} {step['attempts']:>5}  "
-                     f"{_when(step['started_at']):<19}  {_when(step['finished_at']):<19}  {step['error'] or ''}")
-    return "\n".join(lines)
-
-
-@click.group(name="saga", help="Inspect and retry sagas (state is read from Postgres).")
+@click.group(name="saga", help="Inspect, retry and cancel sagas (state is read from Postgres). Settings come "
+                                "from the environment, then from the stack's RUN_DIR/stack.env.")
 @click.pass_context
 def saga(ctx: click.Context) -> None:
-    """Saga operations on the app given with -A."""
+    """Point the command at one stack before anything touches Postgres or Redis."""
+    from saga_workers.cli_env import point_at_stack
+
+    try:
+        point_at_stack()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    app = getattr(ctx.obj, "app", None)
+    if app is not None:  # under `celery -A`: the app was configured at import, before stack.env was read
+        from saga_workers.celery_app import configure
+
+        configure(app)
 
 
 @saga.command(name="list")
 @click.option("--status", type=click.Choice(STATUSES), help="Only sagas in this status.")
 @click.option("--type", "saga_type", type=click.Choice(sorted(REGISTRY)), help="Only this saga type.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
-def list_command(status: str | None, saga_type: str | None, limit: int) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON ({sagas: [...]}) for scripts.")
+def list_command(status: str | None, saga_type: str | None, limit: int, as_json: bool) -> None:
     """List sagas, newest first."""
     from saga_workers.queries import list_sagas
 
     items, _ = list_sagas(saga_type=saga_type, status=status, limit=limit)
-    click.echo(f"{'saga_id':<36}  {'type':<15} {'status':<12} {'current step':<22} {'updated':<19}  error")
-    for item in items:
-        click.echo(f"{item['saga_id']:<36}  {item['saga_type']:<15} {item['status']:<12} "
-                   f"{item['current_step'] or '-':<22} {_when(item['updated_at']):<19}  {item['error'] or ''}")
-    click.echo(f"({len(items)} saga{'s' if len(items) != 1 else ''})")
+    if as_json:
+        _echo_json({"sagas": items})
+    else:
+        click.echo(format_list(items))
 
 
 @saga.command(name="show")
 @click.argument("saga_id")
-def show_command(saga_id: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON with every attempt, the input and the outputs.")
+def show_command(saga_id: str, as_json: bool) -> None:
     """Show one saga with its step timeline."""
     from saga_workers.queries import get_saga
 
-    found = get_saga(saga_id)
+    found = get_saga(saga_id, detail=as_json)
     if found is None:
         raise click.ClickException(f"no saga with id {saga_id}")
-    click.echo(format_timeline(found))
+    if as_json:
+        _echo_json(found)
+    else:
+        click.echo(format_timeline(found))
 
 
 @saga.command(name="retry")
-@click.argument("saga_id")
-def retry_command(saga_id: str) -> None:
-    """Resume a FAILED saga where it stopped (unfinished compensation goes on)."""
+@click.argument("saga_id", required=False)
+@click.option("--status", type=click.Choice(["FAILED"]), help="Retry every saga in this status (only FAILED).")
+@click.option("--type", "saga_type", type=click.Choice(sorted(REGISTRY)), help="With --status: only this type.")
+def retry_command(saga_id: str | None, status: str | None, saga_type: str | None) -> None:
+    """Resume a FAILED saga where it stopped (unfinished compensation goes on), or all with --status FAILED."""
     from saga_workers.service import SagaNotFound, SagaNotRetryable, retry_saga
 
+    if (saga_id is None) == (status is None):
+        raise click.UsageError("give a SAGA_ID or --status FAILED, not both")
+    if saga_type and saga_id:
+        raise click.UsageError("--type goes with --status")
+    failures = 0
+    for one in [saga_id] if saga_id else _all_ids(status, saga_type):
+        try:
+            result = retry_saga(one)
+        except SagaNotFound:
+            click.echo(f"no saga with id {one}", err=True)
+            failures += 1
+        except SagaNotRetryable as exc:  # a bulk retry may race with another operator's
+            click.echo(str(exc), err=True)
+            failures += 1
+        else:
+            click.echo(f"saga {one} resumed: {result['status']} from step {result['resumed_from_step']}")
+    if failures:
+        raise click.ClickException(f"{failures} saga{'s' if failures > 1 else ''} not retried")
+
+
+def _all_ids(status: str | None, saga_type: str | None) -> list[str]:
+    """Every saga id matching, read in full before any retry changes what matches."""
+    from saga_workers.queries import list_sagas
+
+    ids, cursor = [], None
+    while True:
+        items, cursor = list_sagas(saga_type=saga_type, status=status, limit=PAGE, cursor=cursor)
+        ids += [str(item["saga_id"]) for item in items]
+        if not cursor:
+            return ids
+
+
+@saga.command(name="cancel")
+@click.argument("saga_id")
+def cancel_command(saga_id: str) -> None:
+    """Stop a running saga before its pivot and compensate what took effect (refused past the pivot)."""
+    from saga_workers.service import SagaNotCancellable, SagaNotFound, cancel_saga
+
     try:
-        result = retry_saga(saga_id)
+        result = cancel_saga(saga_id)
     except SagaNotFound:
         raise click.ClickException(f"no saga with id {saga_id}") from None
-    except SagaNotRetryable as exc:
+    except SagaNotCancellable as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"saga {saga_id} resumed: {result['status']} from step {result['resumed_from_step']}")
+    click.echo(f"saga {saga_id} cancelled: {result['status']}")
