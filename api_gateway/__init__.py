@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from sqlalchemy.exc import OperationalError
 
+from api_gateway.secret import checked_secret
 from campus_common.config import load_settings
 from campus_common.errors import error_body
 from campus_common.logs import configure_logging
@@ -21,10 +22,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the gateway (it owns no tables; its database is the sagas' state and the health check)."""
     # Name the log lines before the saga engine's import does; imported here so that
     # ``python -m api_gateway.token`` does not load Celery and the saga engine.
-    configure_logging(SERVICE, load_settings().log_level)
+    settings = load_settings()
+    configure_logging(SERVICE, settings.log_level)
+    # Checked before anything else, so a weak secret stops the process with this one message.
+    secret = checked_secret((test_config or {}).get("GATEWAY_JWT_SECRET") or settings.gateway_jwt_secret,
+                            settings.dev_mode)
     from api_gateway import health, orders, sagas, users
 
     app = create_service_app(SERVICE, SERVICE, [users.bp, orders.bp, sagas.bp], test_config)
+    app.config["GATEWAY_JWT_SECRET"] = secret
     app.view_functions["healthz"] = health.healthz  # Postgres and Redis, not just Postgres
     app.register_error_handler(OperationalError, _database_unavailable)
     app.after_request(_bearer_challenge)

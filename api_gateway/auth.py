@@ -16,6 +16,9 @@ from campus_common.web import settings_of_app
 
 ROLES = ("customer", "runner", "admin")
 ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "role"]
+IAT_LEEWAY_SECONDS = 30  # clock skew between the token's issuer and the gateway
+DEFAULT_MAX_TTL_SECONDS = 86400
 
 
 @dataclass(frozen=True)
@@ -38,14 +41,19 @@ def issue_token(sub: str, role: str, secret: str, ttl_seconds: int = 3600) -> st
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def decode_token(token: str, secret: str) -> Principal:
-    """The principal of a valid token; Unauthorized when it is bad or expired."""
+def decode_token(token: str, secret: str, max_ttl_seconds: int = DEFAULT_MAX_TTL_SECONDS) -> Principal:
+    """The principal of a valid token; Unauthorized when it is bad, expired or lives too long."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "role"]})
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], leeway=0,
+                            options={"require": REQUIRED_CLAIMS})
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("the token has expired", code="token_expired") from exc
+    except jwt.ImmatureSignatureError as exc:
+        # PyJWT refuses any future iat; allow the usual skew between the signer's clock and ours.
+        claims = _skewed_claims(token, secret, exc)
     except jwt.InvalidTokenError as exc:
         raise Unauthorized(f"the token is not valid: {exc}", code="invalid_token") from exc
+    _check_lifetime(claims, max_ttl_seconds)
     try:
         user_id = parse_uuid(claims["sub"])
     except ValueError:
@@ -55,9 +63,30 @@ def decode_token(token: str, secret: str) -> Principal:
     return Principal(user_id=str(user_id), role=claims["role"])
 
 
+def _skewed_claims(token: str, secret: str, exc: Exception) -> dict[str, Any]:
+    try:
+        return jwt.decode(token, secret, algorithms=[ALGORITHM], leeway=IAT_LEEWAY_SECONDS,
+                          options={"require": REQUIRED_CLAIMS})
+    except jwt.InvalidTokenError:
+        raise Unauthorized("the token is not valid yet (iat is in the future)", code="invalid_token") from exc
+
+
+def _numeric(value: Any) -> bool:
+    # PyJWT reads "exp": "4102444800" as a number; RFC 7519 says NumericDate, so a string is refused.
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_lifetime(claims: dict[str, Any], max_ttl_seconds: int) -> None:
+    if not (_numeric(claims["exp"]) and _numeric(claims["iat"])):
+        raise Unauthorized("the token's exp and iat must be numbers (seconds since the epoch)", code="invalid_token")
+    if claims["exp"] <= claims["iat"] or claims["exp"] - claims["iat"] > max_ttl_seconds:
+        raise Unauthorized(f"the token lives longer than the maximum of {max_ttl_seconds} seconds",
+                           code="invalid_token", details={"max_ttl_seconds": max_ttl_seconds})
+
+
 def jwt_secret() -> str:
-    """The signing secret of the current app (test config first, then GATEWAY_JWT_SECRET)."""
-    return current_app.config.get("GATEWAY_JWT_SECRET") or settings_of_app().gateway_jwt_secret
+    """The signing secret the current app checked at start-up (see ``create_app``)."""
+    return current_app.config["GATEWAY_JWT_SECRET"]
 
 
 def current_principal() -> Principal:
@@ -71,7 +100,8 @@ def requires(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            principal = decode_token(_bearer_token(), jwt_secret())
+            principal = decode_token(_bearer_token(), jwt_secret(),
+                                     settings_of_app().gateway_token_max_ttl_seconds)
             if principal.role not in roles:
                 raise Forbidden(f"this needs the role {' or '.join(roles)}",
                                 details={"role": principal.role, "allowed": list(roles)})

@@ -50,7 +50,11 @@ class Settings:
         "PAYMENT_SERVICE_URL", "PAYMENT_SERVICE_PORT", 3003))
     notification_service_url: str = field(default_factory=lambda: _url(
         "NOTIFICATION_SERVICE_URL", "NOTIFICATION_SERVICE_PORT", 3006))
-    gateway_jwt_secret: str = field(default_factory=lambda: env_str("GATEWAY_JWT_SECRET", "dev-only-gateway-secret-change-me-in-production"))
+    # No default: the gateway refuses to start without a strong secret unless dev_mode is on.
+    gateway_jwt_secret: str = field(default_factory=lambda: env_str("GATEWAY_JWT_SECRET", ""))
+    dev_mode: bool = field(default_factory=lambda: env_str("CAMPUS_DEV_MODE", "0") == "1")
+    gateway_token_max_ttl_seconds: int = field(default_factory=lambda: env_int("GATEWAY_TOKEN_MAX_TTL_SECONDS", 86400))
+    max_content_length: int = field(default_factory=lambda: env_int("MAX_CONTENT_LENGTH", 64 * 1024))
     delivery_fee: Decimal = field(default_factory=lambda: Decimal(env_str("DELIVERY_FEE", "3.99")))
     participant_timeout_seconds: float = field(default_factory=lambda: env_float("PARTICIPANT_TIMEOUT_SECONDS", 5.0))
     order_accept_timeout_seconds: int = field(default_factory=lambda: env_int("ORDER_ACCEPT_TIMEOUT_SECONDS", 1800))
