@@ -63,8 +63,9 @@ def stack() -> Iterator[Stack]:
     run_dir.chmod(0o755)  # the postgres user must reach its data folder
     env = {name: value for name, value in os.environ.items() if name not in INHERITED_ADDRESSES}
     env.update({name: str(free_port()) for name in PORT_VARIABLES})
-    env.update(RUN_DIR=str(run_dir), GATEWAY_JWT_SECRET="e2e-secret-not-for-production",
-               STACK_START_TIMEOUT="150", PYTHONDONTWRITEBYTECODE="1")
+    # No GATEWAY_JWT_SECRET: devstack generates the stack's own, and the token CLI reads it from RUN_DIR.
+    env.pop("GATEWAY_JWT_SECRET", None)
+    env.update(RUN_DIR=str(run_dir), STACK_START_TIMEOUT="150", PYTHONDONTWRITEBYTECODE="1")
     running = Stack(run_dir, env)
     try:
         started = running.devstack("up")
