@@ -120,3 +120,20 @@ def cancel_command(saga_id: str) -> None:
     except SagaNotCancellable as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"saga {saga_id} cancelled: {result['status']}")
+
+
+
+@saga.command(name="versions")
+def versions_command() -> None:
+    """Definition versions per saga type, and how many unfinished or FAILED sagas still need each."""
+    from saga_workers.queries import LIVE, versions_in_use
+
+    click.echo(f"{'type':<15} {'version':<18} {'newest':<7} {'declared':<9} "
+               + " ".join(f"{s:>12}" for s in LIVE) + "  verdict")
+    for row in versions_in_use():
+        needed = sum(row["sagas"].values())
+        verdict = ("starts new sagas" if row["newest"] else "still needed" if needed and row["declared"]
+                   else "NOT DEPLOYED: these sagas cannot run" if needed else "unused: can be removed")
+        click.echo(f"{row['saga_type']:<15} {row['version']:<18} {'yes' if row['newest'] else 'no':<7} "
+                   f"{'yes' if row['declared'] else 'no':<9} "
+                   + " ".join(f"{row['sagas'][s]:>12}" for s in LIVE) + f"  {verdict}")

@@ -20,7 +20,8 @@ def format_list(items: list[dict[str, Any]]) -> str:
 
 def format_timeline(saga: dict[str, Any]) -> str:
     """The saga and its steps as an aligned text table."""
-    lines = [f"saga {saga['saga_id']}  {saga['saga_type']}  {saga['status']}",
+    lines = [f"saga {saga['saga_id']}  {saga['saga_type']}  {saga['status']}  "
+             f"definition version {saga['definition_version']}",
              f"order {saga['order_id']}  current step {saga['current_step'] or '-'}  "
              f"updated {_when(saga['updated_at'])}"]
     if saga.get("error"):

@@ -61,7 +61,7 @@ def _customer_of(session, create_saga_id: str) -> str | None:
 
 def resume_stalled() -> int:
     """Re-publish the pending work of sagas with no progress for SAGA_STALL_SECONDS."""
-    from saga_workers.service import resume
+    from saga_workers.service import pinned_definition, resume
 
     settings = load_settings()
     db = Database(settings.database_url)
@@ -73,10 +73,11 @@ def resume_stalled() -> int:
                 "WHERE saga_id IN (SELECT saga_id FROM " + definition.schema + ".saga_instances "
                 "WHERE status IN ('STARTED', 'COMPENSATING') AND updated_at < now() - make_interval(secs => :s) "
                 "ORDER BY updated_at LIMIT :n FOR UPDATE SKIP LOCKED) "
-                "RETURNING saga_id, status, current_step"), {"s": settings.saga_stall_seconds, "n": BATCH}).all()
-        for saga_id, status, current_step in stalled:
+                "RETURNING saga_id, status, current_step, definition_version"),
+                {"s": settings.saga_stall_seconds, "n": BATCH}).all()
+        for saga_id, status, current_step, version in stalled:
             log.warning("resuming stalled %s saga %s (%s at step %d)", definition.saga_type, saga_id, status,
                         current_step)
-            resume(definition, str(saga_id), status, current_step)
+            resume(pinned_definition(definition.saga_type, version), str(saga_id), status, current_step)
             resumed += 1
     return resumed

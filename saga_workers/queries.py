@@ -7,16 +7,16 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import MetaData, Table, and_, or_, select, union_all
+from sqlalchemy import MetaData, Table, and_, func, or_, select, union_all
 
 from campus_common.config import load_settings
 from campus_common.db import Database
 from saga_workers.engine.tables import instances, step_log, translate
 from saga_workers.sagas import REGISTRY
-from saga_workers.service import SagaNotFound, find_saga_type
+from saga_workers.service import SagaNotFound, find_saga_type, pinned_definition
 
 SUMMARY_COLUMNS = ("saga_id", "saga_type", "status", "order_id", "customer_id", "runner_id", "current_step",
-                   "error", "created_at", "updated_at")
+                   "definition_version", "error", "created_at", "updated_at")
 
 
 def _database() -> Database:
@@ -25,8 +25,9 @@ def _database() -> Database:
 
 def _summary(row: Any) -> dict[str, Any]:
     data = {name: getattr(row, name) for name in SUMMARY_COLUMNS}
-    steps = REGISTRY[row.saga_type].steps
-    data["current_step"] = steps[row.current_step].name if row.current_step < len(steps) else None
+    # The name recorded with the index; rows from before names were kept ran on version "1".
+    data["current_step"] = row.current_step_name or pinned_definition(
+        row.saga_type, row.definition_version).name_at(row.current_step)
     return data
 
 
@@ -115,7 +116,7 @@ def _instances_in(schema: str) -> Table:
 def _select_page(schema: str, filters: dict[str, str | None], created: tuple[datetime | None, datetime | None],
                  after: tuple | None, limit: int):
     table = _instances_in(schema)
-    columns = [table.c[name] for name in SUMMARY_COLUMNS]
+    columns = [table.c[name] for name in (*SUMMARY_COLUMNS, "current_step_name")]
     conditions = [table.c[name] == value for name, value in filters.items() if value]
     if created[0]:
         conditions.append(table.c.created_at >= created[0])
@@ -127,3 +128,27 @@ def _select_page(schema: str, filters: dict[str, str | None], created: tuple[dat
                               and_(table.c.created_at == created_at, table.c.saga_id < saga_id)))
     stmt = select(*columns).where(*conditions)
     return stmt.order_by(table.c.created_at.desc(), table.c.saga_id.desc()).limit(limit + 1)
+
+
+LIVE = ("STARTED", "COMPENSATING", "FAILED")  # FAILED sagas can be retried: they still need their version
+
+
+def versions_in_use() -> list[dict[str, Any]]:
+    """Per saga type and definition version: declared here? newest? how many live sagas need it."""
+    from saga_workers import sagas
+
+    report = []
+    with _database().unit_of_work() as session:
+        for saga_type, definition in REGISTRY.items():
+            table = _instances_in(definition.schema)
+            counted = session.execute(select(table.c.definition_version, table.c.status, func.count()).where(
+                table.c.status.in_(LIVE)).group_by(table.c.definition_version, table.c.status)).all()
+            in_use: dict[str, dict[str, int]] = {}
+            for version, status, count in counted:
+                in_use.setdefault(version, dict.fromkeys(LIVE, 0))[status] = count
+            declared = sagas.VERSIONS.declared(saga_type)
+            for version in dict.fromkeys([*declared, *in_use]):
+                report.append({"saga_type": saga_type, "version": version, "declared": version in declared,
+                               "newest": version == sagas.VERSIONS.newest[saga_type].version,
+                               "sagas": in_use.get(version, dict.fromkeys(LIVE, 0))})
+    return report

@@ -1,22 +1,30 @@
-"""Wiring for the current process: the runner of a saga type, built from the environment."""
+"""Wiring for the current process: the runner of a saga, built from the environment."""
 from __future__ import annotations
 
 from campus_common.config import load_settings
 from campus_common.db import Database
+from saga_workers import sagas
 from saga_workers.engine.runner import SagaRunner
 from saga_workers.engine.store import SagaStore
-from saga_workers.sagas import REGISTRY
+from saga_workers.engine.versions import definition_for
 
 
 class UnknownSagaType(KeyError):
     """No saga definition is registered under that name."""
 
 
-def runner_for(saga_type: str) -> SagaRunner:
-    """A runner for ``saga_type`` over the database named by DATABASE_URL."""
+def runner_for(saga_type: str, saga_id: str | None = None) -> SagaRunner:
+    """A runner for ``saga_type`` over DATABASE_URL; given a saga, with the definition it started on.
+
+    Raises DefinitionUnavailable (after stopping the saga FAILED) when no declared version can run it.
+    """
+    versions = sagas.VERSIONS  # read at call time: a test swaps it as a deploy would
     try:
-        definition = REGISTRY[saga_type]
+        definition = versions.newest[saga_type]
     except KeyError as exc:
         raise UnknownSagaType(saga_type) from exc
     settings = load_settings()
-    return SagaRunner(definition, SagaStore(Database(settings.database_url), definition), settings)
+    db = Database(settings.database_url)
+    if saga_id is not None:
+        definition = definition_for(versions, SagaStore(db, definition), saga_id)
+    return SagaRunner(definition, SagaStore(db, definition), settings)

@@ -10,10 +10,11 @@ from sqlalchemy import func, select, update
 
 from campus_common.config import load_settings
 from campus_common.db import Database
-from saga_workers import dispatch
+from saga_workers import dispatch, sagas
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.store import SagaStore
 from saga_workers.engine.tables import instances, translate
+from saga_workers.engine.versions import DefinitionUnavailable, definition_for
 from saga_workers.runtime import UnknownSagaType
 from saga_workers.sagas import REGISTRY
 
@@ -49,9 +50,18 @@ def _app() -> Celery:
 
 
 def _definition(saga_type: str) -> SagaDefinition:
-    if saga_type not in REGISTRY:
+    """The newest definition of ``saga_type``: new sagas always start on it."""
+    if saga_type not in sagas.VERSIONS.newest:
         raise UnknownSagaType(saga_type)
-    return REGISTRY[saga_type]
+    return sagas.VERSIONS.newest[saga_type]
+
+
+def pinned_definition(saga_type: str, version: str) -> SagaDefinition:
+    """The definition a saga started on; the newest when it is gone (its tasks then stop it FAILED)."""
+    try:
+        return sagas.VERSIONS.get(saga_type, version)
+    except DefinitionUnavailable:
+        return _definition(saga_type)
 
 
 def _database() -> Database:
@@ -86,13 +96,17 @@ def find_saga_type(saga_id: str) -> str:
 
 def retry_saga(saga_id: str) -> dict[str, Any]:
     """Resume a FAILED saga where it stopped, with fresh retry bounds; returns what was done."""
-    definition = REGISTRY[find_saga_type(saga_id)]
-    options = {"schema_translate_map": translate(definition.schema)}
+    saga_type = find_saga_type(saga_id)
+    options = {"schema_translate_map": translate(_definition(saga_type).schema)}
     with _database().unit_of_work() as session:
         row = session.execute(select(instances).where(instances.c.saga_id == saga_id).with_for_update()
                               .execution_options(**options)).one()
         if row.status != "FAILED":
             raise SagaNotRetryable(f"saga {saga_id} is {row.status}; only FAILED sagas can be retried")
+        try:
+            definition = sagas.VERSIONS.get(saga_type, row.definition_version)
+        except DefinitionUnavailable as exc:
+            raise SagaNotRetryable(f"saga {saga_id} cannot be retried: {exc}") from None
         resumed = "COMPENSATING" if row.failed_phase == "compensation" else "STARTED"
         session.execute(update(instances).where(instances.c.saga_id == saga_id).values(
             status=resumed, failed_phase=None, round=instances.c.round + 1, version=instances.c.version + 1,
@@ -104,7 +118,11 @@ def retry_saga(saga_id: str) -> dict[str, Any]:
 
 def cancel_saga(saga_id: str) -> dict[str, Any]:
     """Stop a running saga's forward steps and compensate what took effect (before its pivot only)."""
-    definition = REGISTRY[find_saga_type(saga_id)]
+    try:  # where the pivot is depends on the version the saga started on
+        definition = definition_for(sagas.VERSIONS, SagaStore(_database(), _definition(find_saga_type(saga_id))),
+                                    saga_id)
+    except DefinitionUnavailable as exc:
+        raise SagaNotCancellable(f"saga {saga_id} cannot be cancelled: {exc}") from None
     refusal = SagaStore(_database(), definition).cancel(saga_id, CANCELLED_BY_OPERATOR)
     if refusal is not None:
         raise SagaNotCancellable(f"saga {saga_id} cannot be cancelled: {refusal}")

@@ -24,17 +24,17 @@ def register_saga_tasks(app: Celery, definition: SagaDefinition) -> None:
     @app.task(name=dispatch.task_name(saga_type, "run_step"), bind=True, acks_late=True, **DB_RETRY)
     def run_step(self: Task, saga_id: str, index: int) -> None:
         """Run one step; the chain goes on only when the step is done."""
-        _follow(self, definition, saga_id, lambda: runner_for(saga_type).run_step(saga_id, index))
+        _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).run_step(saga_id, index))
 
     @app.task(name=dispatch.task_name(saga_type, "compensate"), bind=True, acks_late=True, **DB_RETRY)
     def compensate(self: Task, saga_id: str) -> None:
         """Run the pending compensations of a COMPENSATING saga, from its state in Postgres."""
-        _follow(self, definition, saga_id, lambda: runner_for(saga_type).compensate(saga_id))
+        _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).compensate(saga_id))
 
     @app.task(name=dispatch.task_name(saga_type, "on_step_error"), bind=True, acks_late=True, **DB_RETRY)
     def on_step_error(self: Task, saga_id: str) -> None:
         """Error callback of the chain: a step task crashed; recover the saga from Postgres."""
-        _follow(self, definition, saga_id, lambda: runner_for(saga_type).recover(saga_id))
+        _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).recover(saga_id))
 
 
 def _follow(task: Task, definition: SagaDefinition, saga_id: str, attempt: Callable[[], Verdict]) -> None:

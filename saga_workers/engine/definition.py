@@ -1,6 +1,8 @@
 """A saga is data: an ordered list of steps, each with an action and maybe a compensation."""
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,12 +31,19 @@ class Step:
 
 @dataclass(frozen=True)
 class SagaDefinition:
-    """A saga type: compensatable steps, then at most one pivot, then retriable steps."""
+    """A saga type: compensatable steps, then at most one pivot, then retriable steps.
+
+    ``version`` names this list of steps; a saga runs with the version it started on. Left out, it
+    is a digest of the steps' names and kinds, so any change to them is a new version.
+    """
 
     saga_type: str
     steps: list[Step] = field(default_factory=list)
+    version: str = ""
 
     def __post_init__(self) -> None:
+        if not self.version:
+            object.__setattr__(self, "version", self.digest)
         names = [step.name for step in self.steps]
         if not self.steps or len(set(names)) != len(names):
             raise ValueError(f"{self.saga_type}: steps must be non-empty with unique names")
@@ -42,6 +51,13 @@ class SagaDefinition:
             raise ValueError(f"{self.saga_type}: at most one pivot step")
         if any(step.compensate for step in self.steps[self.pivot_index:]):
             raise ValueError(f"{self.saga_type}: the pivot and the steps after it cannot compensate")
+
+    @property
+    def digest(self) -> str:
+        """A stable digest of the step names and kinds (what a saga's recorded progress depends on)."""
+        shape = [[s.name, "pivot" if s.pivot else "compensatable" if s.compensate else "retriable", s.stop_on_fault]
+                 for s in self.steps]
+        return "sha-" + hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:12]
 
     @property
     def schema(self) -> str:
@@ -99,3 +115,7 @@ class SagaDefinition:
     def step(self, index: int) -> Step:
         """The step at ``index``."""
         return self.steps[index]
+
+    def name_at(self, index: int) -> str | None:
+        """The name of the step at ``index``; None past the last step (the saga is done)."""
+        return self.steps[index].name if index < len(self.steps) else None

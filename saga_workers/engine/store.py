@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy import and_, case, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from campus_common.db import Database
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.tables import instances, step_log, translate
+from saga_workers.engine.versions import Pin
 
 ACTION, COMPENSATION = "action", "compensation"
 
@@ -46,6 +47,7 @@ class SagaStore:
     def create(self, saga_id: str, payload: dict[str, Any], idempotency_key: str | None) -> tuple[str, bool]:
         """Insert a STARTED saga; with a known idempotency key return the existing one instead."""
         values = dict(saga_id=saga_id, saga_type=self.definition.saga_type, status="STARTED", current_step=0,
+                      definition_version=self.definition.version, current_step_name=self.definition.name_at(0),
                       payload=payload, step_outputs={}, idempotency_key=idempotency_key,
                       order_id=payload.get("order_id"), customer_id=payload.get("customer_id"),
                       runner_id=payload.get("runner_id"), round=1, version=1,
@@ -64,6 +66,29 @@ class SagaStore:
         """The saga row, or None."""
         with self._session() as session:
             return self._exec(session, select(instances).where(instances.c.saga_id == saga_id)).first()
+
+    def pin(self, saga_id: str) -> Pin | None:
+        """The definition version the saga started on and the steps it ran, or None for no such saga."""
+        with self._session() as session:
+            row = self._exec(session, select(instances.c.definition_version, instances.c.current_step,
+                                             instances.c.current_step_name).where(
+                instances.c.saga_id == saga_id)).first()
+            if row is None:
+                return None
+            ran = self._exec(session, select(step_log.c.step_index, step_log.c.step_name).distinct().where(
+                step_log.c.saga_id == saga_id)).all()
+        return Pin(self.definition.saga_type, row.definition_version, row.current_step, row.current_step_name,
+                   frozenset((r.step_index, r.step_name) for r in ran))
+
+    def stop_unrunnable(self, saga_id: str, error: str) -> bool:
+        """An unfinished saga no declared definition can run stops FAILED where it was; False if finished."""
+        with self._session() as session:
+            phase = case((instances.c.status == "COMPENSATING", COMPENSATION), else_=ACTION)
+            stmt = update(instances).where(instances.c.saga_id == saga_id,
+                                           instances.c.status.in_(("STARTED", "COMPENSATING")))
+            return self._exec(session, stmt.values(status="FAILED", failed_phase=phase, error=error,
+                                                   updated_at=func.now(), version=instances.c.version + 1)
+                              ).rowcount == 1
 
     def begin_action(self, saga_id: str, index: int) -> Attempt | None:
         """Record a RUNNING attempt of step ``index`` if the saga is STARTED and waiting for it."""
@@ -112,7 +137,8 @@ class SagaStore:
             self._finish_log(session, attempt.log_id, "DONE")
             advanced = self._exec(session, update(instances).where(
                 instances.c.saga_id == saga_id, instances.c.status == "STARTED", instances.c.current_step == index,
-            ).values(current_step=index + 1, step_outputs=instances.c.step_outputs.op("||")(recorded),
+            ).values(current_step=index + 1, current_step_name=self.definition.name_at(index + 1),
+                     step_outputs=instances.c.step_outputs.op("||")(recorded),
                      status="COMPLETED" if last else "STARTED", error=None, updated_at=func.now(),
                      version=instances.c.version + 1)).rowcount
             return advanced == 1

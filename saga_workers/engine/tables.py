@@ -15,6 +15,8 @@ instances = Table(
     Column("saga_type", Text, nullable=False),
     Column("status", Text, nullable=False),
     Column("current_step", Integer, nullable=False),
+    Column("current_step_name", Text),  # checked against the definition: steps match by name too
+    Column("definition_version", Text, nullable=False),
     Column("failed_phase", Text),
     Column("payload", JSONB, nullable=False),
     Column("step_outputs", JSONB, nullable=False),

@@ -2,7 +2,7 @@
 from saga_workers.engine.definition import SagaDefinition, Step
 from saga_workers.steps import notifications, orders, payments, users
 
-COMPLETE_ORDER = SagaDefinition("complete_order", steps=[
+COMPLETE_ORDER = SagaDefinition("complete_order", version="1", steps=[
     Step("check_delivered", orders.check_delivered),
     Step("get_payout_account", users.payout_account),
     # Refunded only when the order then refuses to complete; an outage stops here for a retry,

@@ -2,7 +2,7 @@
 from saga_workers.engine.definition import SagaDefinition, Step
 from saga_workers.steps import notifications, orders, payments, timeouts, users
 
-CREATE_ORDER = SagaDefinition("create_order", steps=[
+CREATE_ORDER = SagaDefinition("create_order", version="1", steps=[
     Step("create_order", orders.create_pending, compensate=orders.cancel_pending),
     Step("get_payment_info", users.card_on_file),
     Step("authorize_payment", payments.authorize, compensate=payments.release),

@@ -21,8 +21,8 @@ def test_a_crashing_step_task_is_rolled_back_by_the_error_callback(eager_with_er
                                                                      monkeypatch):
     real_runner_for = runtime.runner_for
 
-    def crashing_runner_for(saga_type: str):
-        runner = real_runner_for(saga_type)
+    def crashing_runner_for(saga_type: str, saga_id: str | None = None):
+        runner = real_runner_for(saga_type, saga_id)
         real_run_step = runner.run_step
 
         def run_step(saga_id: str, index: int):

@@ -7,11 +7,13 @@ from typing import Any
 
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.store import ACTION, COMPENSATION, Attempt
+from saga_workers.engine.versions import Pin
 
 
 @dataclass
 class LogRow:
     step_index: int
+    step_name: str
     phase: str
     round: int
     attempt: int
@@ -31,8 +33,29 @@ class FakeStore:
 
     def create(self, saga_id: str, payload: dict[str, Any], idempotency_key: str | None) -> tuple[str, bool]:
         self.sagas[saga_id] = SimpleNamespace(saga_id=saga_id, status="STARTED", current_step=0, payload=payload,
-                                              step_outputs={}, error=None, failed_phase=None, round=1)
+                                              step_outputs={}, error=None, failed_phase=None, round=1,
+                                              definition_version=self.definition.version,
+                                              current_step_name=self.definition.name_at(0))
         return saga_id, True
+
+    def of_version(self, definition: SagaDefinition) -> "FakeStore":
+        """The same state seen through another definition version (as a SagaStore per version)."""
+        return FakeStore(definition, self.sagas, self.rows)
+
+    def pin(self, saga_id: str) -> Pin | None:
+        saga = self.sagas.get(saga_id)
+        if saga is None:
+            return None
+        return Pin(self.definition.saga_type, saga.definition_version, saga.current_step, saga.current_step_name,
+                   frozenset((r.step_index, r.step_name) for r in self.log(saga_id)))
+
+    def stop_unrunnable(self, saga_id: str, error: str) -> bool:
+        saga = self.sagas[saga_id]
+        if saga.status not in ("STARTED", "COMPENSATING"):
+            return False
+        saga.failed_phase = COMPENSATION if saga.status == "COMPENSATING" else ACTION
+        saga.status, saga.error = "FAILED", error
+        return True
 
     def load(self, saga_id: str) -> SimpleNamespace | None:
         return self.sagas.get(saga_id)
@@ -40,7 +63,7 @@ class FakeStore:
     def _begin(self, saga: SimpleNamespace, index: int, phase: str) -> Attempt:
         number = 1 + sum(1 for r in self.log(saga.saga_id)
                          if (r.step_index, r.phase, r.round) == (index, phase, saga.round))
-        self.rows.append((saga.saga_id, LogRow(index, phase, saga.round, number)))
+        self.rows.append((saga.saga_id, LogRow(index, self.definition.step(index).name, phase, saga.round, number)))
         return Attempt(len(self.rows) - 1, index, number, saga.payload, dict(saga.step_outputs))
 
     def begin_action(self, saga_id: str, index: int) -> Attempt | None:
@@ -56,6 +79,7 @@ class FakeStore:
             return False
         saga.step_outputs[self.definition.step(attempt.step_index).name] = output or {}
         saga.current_step += 1
+        saga.current_step_name = self.definition.name_at(saga.current_step)
         if saga.current_step == len(self.definition.steps):
             saga.status = "COMPLETED"
         return True
