@@ -72,6 +72,16 @@ class Settings:
     broker_visibility_timeout_seconds: int = field(default_factory=lambda: env_int(
         "BROKER_VISIBILITY_TIMEOUT_SECONDS", 300))
     log_level: str = field(default_factory=lambda: env_str("LOG_LEVEL", "INFO"))
+    # Retention (see the README's "History and retention").
+    saga_retention_days: float = field(default_factory=lambda: env_float("SAGA_RETENTION_DAYS", 30.0))
+    saga_retention_batch: int = field(default_factory=lambda: env_int("SAGA_RETENTION_BATCH", 1000))
+    saga_retention_max_batches: int = field(default_factory=lambda: env_int("SAGA_RETENTION_MAX_BATCHES", 20))
+    saga_retention_scan_seconds: float = field(default_factory=lambda: env_float(
+        "SAGA_RETENTION_SCAN_SECONDS", 600.0))
+    idempotency_key_retention_days: float = field(default_factory=lambda: env_float(
+        "IDEMPOTENCY_KEY_RETENTION_DAYS", 90.0))
+    idempotency_purge_interval_seconds: float = field(default_factory=lambda: env_float(
+        "IDEMPOTENCY_PURGE_INTERVAL_SECONDS", 600.0))
 
 
 def load_settings() -> Settings:

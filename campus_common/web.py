@@ -12,7 +12,7 @@ from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from campus_common import jsonutil
+from campus_common import jsonutil, key_retention
 from campus_common.config import load_settings
 from campus_common.db import Database
 from campus_common.errors import ApiError, error_body
@@ -46,6 +46,7 @@ def create_service_app(name: str, schema: str, blueprints: Iterable[Blueprint],
     app.extensions["db"] = Database(app.config["DATABASE_URL"])
     register_error_handlers(app)
     app.add_url_rule("/healthz", "healthz", _healthz)
+    key_retention.init_app(app)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app

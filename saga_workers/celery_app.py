@@ -38,6 +38,8 @@ def celery_config(settings: Settings, saga_types: list[str]) -> dict:
                                          "schedule": settings.accept_timeout_scan_seconds},
             "resume-stalled-sagas": {"task": "saga.maintenance.resume_stalled",
                                      "schedule": settings.saga_sweep_seconds},
+            "purge-finished-sagas": {"task": "saga.maintenance.purge_finished",
+                                     "schedule": settings.saga_retention_scan_seconds},
         },
     )
 

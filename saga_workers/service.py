@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from campus_common.config import load_settings
 from campus_common.db import Database
+from campus_common.key_retention import retry_horizon_seconds
 from saga_workers import dispatch, sagas
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.store import SagaStore
@@ -103,6 +105,11 @@ def retry_saga(saga_id: str) -> dict[str, Any]:
                               .execution_options(**options)).one()
         if row.status != "FAILED":
             raise SagaNotRetryable(f"saga {saga_id} is {row.status}; only FAILED sagas can be retried")
+        if _older_than_key_window(session, row.created_at):
+            raise SagaNotRetryable(
+                f"saga {saga_id} started on {row.created_at:%Y-%m-%d}, too long ago to retry: participants forget "
+                "idempotency keys after IDEMPOTENCY_KEY_RETENTION_DAYS, so a retry could apply a step twice; "
+                "settle it by hand")
         try:
             definition = sagas.VERSIONS.get(saga_type, row.definition_version)
         except DefinitionUnavailable as exc:
@@ -114,6 +121,12 @@ def retry_saga(saga_id: str) -> dict[str, Any]:
     resume(definition, saga_id, resumed, row.current_step)
     return {"saga_id": saga_id, "saga_type": definition.saga_type, "status": resumed,
             "resumed_from_step": definition.step(min(row.current_step, len(definition.steps) - 1)).name}
+
+
+def _older_than_key_window(session: Any, created_at: Any) -> bool:
+    """True when the participants may already have purged this saga's idempotency keys."""
+    horizon = timedelta(seconds=retry_horizon_seconds(load_settings()))
+    return session.execute(select(func.now())).scalar() - created_at > horizon  # the database's clock
 
 
 def cancel_saga(saga_id: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from celery import Celery, Task
 from celery.exceptions import Ignore
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from saga_workers import dispatch, maintenance
+from saga_workers import dispatch, maintenance, retention
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.runner import Next, Verdict
 from saga_workers.runtime import runner_for
@@ -63,3 +63,8 @@ def register_maintenance_tasks(app: Celery) -> None:
     def resume_stalled() -> int:
         """Re-publish work for sagas that made no progress for SAGA_STALL_SECONDS."""
         return maintenance.resume_stalled()
+
+    @app.task(name="saga.maintenance.purge_finished", acks_late=True, **DB_RETRY)
+    def purge_finished() -> dict[str, int]:
+        """Delete finished sagas older than SAGA_RETENTION_DAYS, in bounded batches (never FAILED ones)."""
+        return retention.purge_finished()
