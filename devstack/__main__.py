@@ -10,7 +10,7 @@ COMMANDS = {
     "status": "show what runs and whether it is healthy (exit 3 when something is not)",
     "run": "up, then seed demo users and walk orders through their sagas",
     "demo": "the demo alone, against a stack that is already up",
-    "system": "install PostgreSQL and Redis from the system's packages when they are absent (make test)",
+    "system": "install PostgreSQL, Redis and the tests' chromium from the system's packages when absent (make test)",
 }
 
 
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         elif command == "system":
             from devstack.system import ensure_system_packages
 
-            ensure_system_packages()
+            ensure_system_packages(test_tools=True)
         else:
             from devstack.demo import run_demo
 

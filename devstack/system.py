@@ -15,6 +15,11 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "postgresql": ("initdb", "pg_ctl"),
     "redis-server": ("redis-server", "redis-cli"),
 }
+# Only the tests need these: the saga console's browser test drives Debian's own chromium.
+TEST_PACKAGES: dict[str, tuple[str, ...]] = {
+    "chromium": ("chromium",),
+    "chromium-driver": ("chromedriver",),
+}
 
 
 def _present(binary: str) -> bool:
@@ -25,14 +30,15 @@ def _present(binary: str) -> bool:
     return True
 
 
-def missing_packages() -> list[str]:
-    """The packages of which a binary cannot be found."""
-    return [package for package, binaries in PACKAGES.items() if not all(map(_present, binaries))]
+def missing_packages(test_tools: bool = False) -> list[str]:
+    """The packages of which a binary cannot be found (with ``test_tools``, the tests' too)."""
+    wanted = {**PACKAGES, **(TEST_PACKAGES if test_tools else {})}
+    return [package for package, binaries in wanted.items() if not all(map(_present, binaries))]
 
 
-def ensure_system_packages(say: Callable[[str], None] = print) -> None:
+def ensure_system_packages(say: Callable[[str], None] = print, test_tools: bool = False) -> None:
     """Install the missing packages with apt-get (as root), then keep their own services out of the way."""
-    missing = missing_packages()
+    missing = missing_packages(test_tools)
     if not missing:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:

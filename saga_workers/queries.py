@@ -48,7 +48,8 @@ def get_saga(saga_id: str, detail: bool = False) -> dict[str, Any] | None:
                                    .execution_options(**options)).all()
     saga = {**_summary(row), "steps": timeline(attempts)}
     if detail:
-        saga.update(input=row.payload, outputs=row.step_outputs, attempts=[_attempt(a) for a in attempts])
+        outputs = {step.name: row.step_outputs[step.name] for step in definition.steps if step.name in row.step_outputs}
+        saga.update(input=row.payload, outputs=outputs, attempts=[_attempt(a) for a in attempts])
     return saga
 
 
