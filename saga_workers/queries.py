@@ -48,7 +48,8 @@ def get_saga(saga_id: str, detail: bool = False) -> dict[str, Any] | None:
                                    .execution_options(**options)).all()
     saga = {**_summary(row), "steps": timeline(attempts)}
     if detail:
-        outputs = {step.name: row.step_outputs[step.name] for step in definition.steps if step.name in row.step_outputs}
+        order = {step.name: index for index, step in enumerate(definition.steps)}  # JSONB keeps no order
+        outputs = dict(sorted(row.step_outputs.items(), key=lambda item: order.get(item[0], len(order))))
         saga.update(input=row.payload, outputs=outputs, attempts=[_attempt(a) for a in attempts])
     return saga
 
