@@ -30,6 +30,16 @@ def env_float(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from exc
 
 
+def env_bool(name: str, default: bool) -> bool:
+    """Return an on/off setting: 1/true/yes/on or 0/false/no/off; anything else fails loudly."""
+    raw = env_str(name, "1" if default else "0").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be on or off (1/0, true/false), got {raw!r}")
+
+
 def _url(name: str, port_var: str, default_port: int) -> str:
     port = env_int(port_var, default_port)
     return env_str(name, f"http://127.0.0.1:{port}")
@@ -82,6 +92,8 @@ class Settings:
         "IDEMPOTENCY_KEY_RETENTION_DAYS", 90.0))
     idempotency_purge_interval_seconds: float = field(default_factory=lambda: env_float(
         "IDEMPOTENCY_PURGE_INTERVAL_SECONDS", 600.0))
+    # Task events feed Flower; they cost worker CPU per step (issue 12), so they can be turned off.
+    celery_task_events: bool = field(default_factory=lambda: env_bool("CELERY_TASK_EVENTS", True))
 
 
 def load_settings() -> Settings:

@@ -13,7 +13,7 @@ from typing import Any
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from campus_common import jsonutil
+from campus_common import jsonutil, logs
 
 _local = threading.local()
 
@@ -52,6 +52,8 @@ def call(method: str, url: str, *, json: Any = None, idempotency_key: str | None
         sent_headers["Content-Type"] = "application/json"
     if idempotency_key:
         sent_headers["Idempotency-Key"] = idempotency_key
+    if (request_id := logs.current_request_id()) and logs.REQUEST_ID_HEADER not in sent_headers:
+        sent_headers[logs.REQUEST_ID_HEADER] = request_id  # one id follows an order through every service
     try:
         response = _session().request(method, url, data=body, headers=sent_headers, timeout=timeout)
     except requests.ConnectTimeout as exc:  # the connection was never made: the request was not sent

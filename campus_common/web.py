@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import logging
+import time
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
@@ -16,6 +17,7 @@ from campus_common import jsonutil, key_retention
 from campus_common.config import load_settings
 from campus_common.db import Database
 from campus_common.errors import ApiError, error_body
+from campus_common import logs
 from campus_common.logs import configure_logging
 from campus_common.migrate import migrate
 
@@ -45,6 +47,7 @@ def create_service_app(name: str, schema: str, blueprints: Iterable[Blueprint],
     configure_logging(name, settings.log_level)
     app.extensions["db"] = Database(app.config["DATABASE_URL"])
     register_error_handlers(app)
+    register_request_ids(app)
     app.add_url_rule("/healthz", "healthz", _healthz)
     key_retention.init_app(app)
     for blueprint in blueprints:
@@ -81,6 +84,35 @@ def json_body() -> dict[str, Any]:
 def settings_of_app() -> Any:
     """The Settings the current app was built with."""
     return current_app.config["SETTINGS"]
+
+
+QUIET_PATHS = ("/healthz", "/readyz", "/metrics")  # polled by probes and scrapers: logged at DEBUG only
+
+
+def register_request_ids(app: Flask) -> None:
+    """Give every request an id (the caller's ``X-Request-ID`` or a new one), log it, and echo it back."""
+
+    @app.before_request
+    def _bind_request_id() -> None:
+        request_id = logs.accept_request_id(request.headers.get(logs.REQUEST_ID_HEADER))
+        g.campus_log_tokens = logs.bind(request_id=request_id)
+        g.campus_started = time.perf_counter()
+
+    @app.after_request
+    def _log_request(response: Response) -> Response:
+        response.headers[logs.REQUEST_ID_HEADER] = logs.current_request_id() or ""
+        level = logging.DEBUG if request.path in QUIET_PATHS else logging.INFO
+        elapsed_ms = round((time.perf_counter() - g.get("campus_started", time.perf_counter())) * 1000, 1)
+        log.log(level, "%s %s %s", request.method, request.path, response.status_code,
+                extra={"method": request.method, "path": request.path, "status": response.status_code,
+                       "duration_ms": elapsed_ms})
+        return response
+
+    @app.teardown_request
+    def _unbind_request_id(_: BaseException | None) -> None:
+        tokens = g.pop("campus_log_tokens", None)
+        if tokens:
+            logs.unbind(tokens)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -30,8 +30,8 @@ def celery_config(settings: Settings, saga_types: list[str]) -> dict:
         accept_content=["json"],
         task_routes=routes,
         task_default_queue=MAINTENANCE_QUEUE,
-        task_send_sent_event=True,
-        worker_send_task_events=True,
+        task_send_sent_event=settings.celery_task_events,
+        worker_send_task_events=settings.celery_task_events,
         timezone="UTC",
         beat_schedule={
             "fire-due-accept-timeouts": {"task": "saga.maintenance.fire_due_timeouts",

@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from celery import Celery, Task
-from celery.exceptions import Ignore
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from saga_workers import dispatch, maintenance, retention
@@ -17,27 +16,32 @@ DB_RETRY = dict(autoretry_for=(OperationalError, InterfaceError), retry_backoff=
                 max_retries=30)
 
 
+class SagaFailed(Exception):
+    """The saga stopped FAILED for an operator: the task that stopped it ends in FAILURE, as Flower shows."""
+
+
 def register_saga_tasks(app: Celery, definition: SagaDefinition) -> None:
     """Register ``saga.<type>.run_step``, ``.compensate`` and ``.on_step_error`` for one saga type."""
     saga_type = definition.saga_type
 
-    @app.task(name=dispatch.task_name(saga_type, "run_step"), bind=True, acks_late=True, **DB_RETRY)
-    def run_step(self: Task, saga_id: str, index: int) -> None:
+    @app.task(name=dispatch.task_name(saga_type, "run_step"), bind=True, acks_late=True, throws=(SagaFailed,), **DB_RETRY)
+    def run_step(self: Task, saga_id: str, index: int) -> str:
         """Run one step; the chain goes on only when the step is done."""
-        _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).run_step(saga_id, index))
+        return _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).run_step(saga_id, index))
 
-    @app.task(name=dispatch.task_name(saga_type, "compensate"), bind=True, acks_late=True, **DB_RETRY)
-    def compensate(self: Task, saga_id: str) -> None:
+    @app.task(name=dispatch.task_name(saga_type, "compensate"), bind=True, acks_late=True, throws=(SagaFailed,), **DB_RETRY)
+    def compensate(self: Task, saga_id: str) -> str:
         """Run the pending compensations of a COMPENSATING saga, from its state in Postgres."""
-        _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).compensate(saga_id))
+        return _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).compensate(saga_id))
 
-    @app.task(name=dispatch.task_name(saga_type, "on_step_error"), bind=True, acks_late=True, **DB_RETRY)
-    def on_step_error(self: Task, saga_id: str) -> None:
+    @app.task(name=dispatch.task_name(saga_type, "on_step_error"), bind=True, acks_late=True, throws=(SagaFailed,), **DB_RETRY)
+    def on_step_error(self: Task, saga_id: str) -> str:
         """Error callback of the chain: a step task crashed; recover the saga from Postgres."""
-        _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).recover(saga_id))
+        return _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).recover(saga_id))
 
 
-def _follow(task: Task, definition: SagaDefinition, saga_id: str, attempt: Callable[[], Verdict]) -> None:
+def _follow(task: Task, definition: SagaDefinition, saga_id: str, attempt: Callable[[], Verdict]) -> str:
+    """Act on the engine's verdict; the task's return value (what Flower shows) names it."""
     verdict = attempt()
     # Eager mode (tests, task_always_eager) retries at once, in the call: a Retry would propagate
     # to the caller under task_eager_propagates instead of being re-applied.
@@ -48,7 +52,24 @@ def _follow(task: Task, definition: SagaDefinition, saga_id: str, attempt: Calla
     if verdict.next is Next.COMPENSATE:
         dispatch.send_compensation(task.app, definition, saga_id)
     if verdict.next is not Next.CONTINUE:
-        raise Ignore()  # ends this chain: the saga finished, stopped, or compensates elsewhere
+        _end_chain(task)  # the saga finished, stopped, or compensates elsewhere
+    if verdict.next is Next.FAILED and not task.request.is_eager:
+        # Eager callers (tests, task_always_eager) get the saga FAILED in Postgres, not an exception.
+        row = runner_for(definition.saga_type).store.load(saga_id)
+        raise SagaFailed(f"{definition.saga_type} saga {saga_id} is FAILED: {row.error if row else 'unknown'}")
+    return verdict.next.value
+
+
+def _end_chain(task: Task) -> None:
+    """Stop here: no further link of this chain is published, and no error callback runs.
+
+    Celery publishes the next link from ``request.chain`` once the task returns (celery/app/trace.py);
+    clearing it ends the chain while the task still finishes SUCCESS (or FAILURE), so Flower shows a
+    final state, where raising ``Ignore`` left the task STARTED there forever.
+    """
+    task.request.chain = None
+    task.request.callbacks = None
+    task.request.errbacks = None
 
 
 def register_maintenance_tasks(app: Celery) -> None:
