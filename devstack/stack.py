@@ -55,7 +55,11 @@ def beat(cfg: StackConfig) -> Component:
 
 
 def flower(cfg: StackConfig) -> Component:
-    """Flower on loopback, healthy when its port accepts connections."""
+    """Flower on loopback, healthy when its port accepts connections.
+
+    Its login comes from FLOWER_BASIC_AUTH in the stack's environment, which Flower reads as its
+    ``--basic-auth`` option: on the command line the password would show in ``ps``.
+    """
     argv = (python(), "-m", "celery", "-A", CELERY_APP, "flower", f"--port={cfg.flower_port}", "--address=127.0.0.1")
     url = f"http://127.0.0.1:{cfg.flower_port}"
     return Component(Program("flower", argv, f"{CELERY_APP} flower"), Health.port(cfg.flower_port), url,

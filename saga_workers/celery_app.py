@@ -7,6 +7,7 @@ from celery.signals import worker_process_init
 from campus_common.config import Settings, load_settings
 from campus_common.db import dispose_engines
 from campus_common.logs import configure_logging
+from saga_workers import worker_logging  # noqa: F401 - connects Celery's logging signals
 
 MAINTENANCE_QUEUE = "saga_maintenance"
 

@@ -37,9 +37,13 @@ NODE_NAMES = {queue: queue.removesuffix("_saga") for queue in WORKER_QUEUES}
 
 # --- helpers -------------------------------------------------------------------------------
 
+# Read by the tools themselves, not by config.py: Flower's --basic-auth option.
+TOOL_ENV_NAMES = {"FLOWER_BASIC_AUTH"}
+
+
 def config_env_names() -> set[str]:
-    """Every quoted upper-case name in campus_common/config.py: the settings it reads."""
-    return set(re.findall(r'"([A-Z][A-Z0-9_]*)"', (ROOT / "campus_common" / "config.py").read_text()))
+    """Every quoted upper-case name in campus_common/config.py (the settings it reads), and the tools' own."""
+    return set(re.findall(r'"([A-Z][A-Z0-9_]*)"', (ROOT / "campus_common" / "config.py").read_text())) | TOOL_ENV_NAMES
 
 
 @functools.cache
@@ -150,6 +154,16 @@ def test_compose_runs_one_beat_one_flower_and_a_one_shot_migrate() -> None:
     assert "healthcheck" in compose_services()["flower"]
     assert commands["migrate"] == ["python", "-m", "devstack.migrate"]
     assert compose_services()["migrate"]["restart"] == "no"
+
+
+def test_flower_requires_basic_auth_from_a_secret_never_a_literal() -> None:
+    compose_flower = compose_services()["flower"]["environment"]["FLOWER_BASIC_AUTH"]
+    k8s_flower = {var["name"]: var for var in main_container(k8s_by_kind("Deployment")["flower"])["env"]}
+
+    assert compose_flower.startswith("${FLOWER_BASIC_AUTH:?"), "compose refuses to start an open Flower"
+    assert k8s_flower["FLOWER_BASIC_AUTH"]["valueFrom"]["secretKeyRef"] == {"name": "campus-secrets",
+                                                                           "key": "FLOWER_BASIC_AUTH"}
+    assert "REPLACE-ME" in k8s_by_kind("Secret")["campus-secrets"]["stringData"]["FLOWER_BASIC_AUTH"]
 
 
 def test_compose_datastores_are_persistent_and_health_checked() -> None:
