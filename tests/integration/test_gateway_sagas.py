@@ -100,7 +100,8 @@ def test_healthz_is_503_when_a_dependency_is_down(database_url: str, redis_url: 
                              "GATEWAY_JWT_SECRET": SECRET})
     response = dead_redis.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json() == {"postgres": "ok", "redis": "unavailable"}
-    dead_pg = create_app({"DATABASE_URL": f"postgresql+psycopg2://nobody@127.0.0.1:{free_port()}/none"})
+    dead_pg = create_app({"DATABASE_URL": f"postgresql+psycopg2://nobody@127.0.0.1:{free_port()}/none",
+                          "GATEWAY_JWT_SECRET": SECRET})
     response = dead_pg.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json() == {"postgres": "unavailable", "redis": "ok"}
 
