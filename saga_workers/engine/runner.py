@@ -140,7 +140,8 @@ class SagaRunner:
         return Verdict(Next.FAILED)
 
     def recover(self, saga_id: str) -> Verdict:
-        """After a step task crashed: roll back if before the pivot, else stop for an operator."""
+        """After a step task crashed: roll back if before the pivot, else stop for an operator (unless the
+        step never ran: then the sweeper resumes it)."""
         row = self.store.load(saga_id)
         if row is None:
             return Verdict(Next.STOP)
@@ -153,5 +154,10 @@ class SagaRunner:
         if self.definition.compensates_on_failure(index):
             started = self.store.start_compensating(saga_id, index, error)
             return Verdict(Next.COMPENSATE if started else Next.STOP)
+        if not self.store.has_attempt(saga_id, index):
+            # The step never ran: the task that failed was the previous one, publishing this step
+            # (a broker outage). Nothing needs an operator; the sweeper publishes the step again.
+            log.warning("saga %s: step %d never ran after a step task failed; left for the sweeper", saga_id, index)
+            return Verdict(Next.STOP)
         self.store.mark_failed(saga_id, ACTION, error)
         return Verdict(Next.FAILED)

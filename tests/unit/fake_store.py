@@ -84,6 +84,10 @@ class FakeStore:
             saga.status = "COMPLETED"
         return True
 
+    def has_attempt(self, saga_id: str, index: int) -> bool:
+        saga = self.sagas[saga_id]
+        return any((r.step_index, r.phase, r.round) == (index, ACTION, saga.round) for r in self.log(saga_id))
+
     def fail_attempt(self, attempt: Attempt, error: str, *, refused: bool, outcome_unknown: bool) -> None:
         row = self.rows[attempt.log_id][1]
         row.status, row.error, row.outcome_unknown = ("REFUSED" if refused else "FAILED"), error, outcome_unknown

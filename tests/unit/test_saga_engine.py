@@ -153,6 +153,24 @@ def test_a_step_after_the_pivot_that_never_succeeds_fails_visibly(world):
     assert not [c for c in participants.calls if c[1] == "compensation"]
 
 
+def test_a_step_task_that_failed_publishing_the_next_step_leaves_the_saga_for_the_sweeper(world):
+    participants, store, runner = world
+    for index in range(4):  # up to the pivot, done; then publishing "notify" fails (a broker outage)
+        runner.run_step("s1", index)
+    assert runner.recover("s1").next is Next.STOP
+    assert store.load("s1").status == "STARTED", "a step that never ran needs no operator"
+    assert runner.run_step("s1", 4).next is Next.COMPLETED  # what the sweeper's resume runs
+
+
+def test_a_step_task_that_crashed_mid_step_after_the_pivot_stops_for_an_operator(world):
+    participants, store, runner = world
+    for index in range(4):
+        runner.run_step("s1", index)
+    store.begin_action("s1", 4)  # RUNNING, then its task crashed
+    assert runner.recover("s1").next is Next.FAILED
+    assert store.load("s1").status == "FAILED"
+
+
 def test_a_redelivered_step_is_skipped_and_the_chain_goes_on(world):
     participants, store, runner = world
     assert runner.run_step("s1", 0).next is Next.CONTINUE
