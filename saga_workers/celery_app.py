@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from celery import Celery
 from celery.signals import worker_process_init
+from kombu import Queue
 
 from campus_common.config import Settings, load_settings
 from campus_common.db import dispose_engines
@@ -30,6 +31,8 @@ def celery_config(settings: Settings, saga_types: list[str]) -> dict:
         task_serializer="json",
         accept_content=["json"],
         task_routes=routes,
+        # Declared, not created on first use: Flower, `inspect` and any worker see every queue at once.
+        task_queues=[Queue(queue) for queue in sorted({route["queue"] for route in routes.values()})],
         task_default_queue=MAINTENANCE_QUEUE,
         task_send_sent_event=settings.celery_task_events,
         worker_send_task_events=settings.celery_task_events,
