@@ -50,9 +50,11 @@ def celery_config(settings: Settings, saga_types: list[str]) -> dict:
 
 def create_celery_app() -> Celery:
     """Build the app with every saga type's tasks registered."""
+    from saga_workers import broker_outage
     from saga_workers.sagas import REGISTRY
     from saga_workers.tasks import register_maintenance_tasks, register_saga_tasks
 
+    broker_outage.install()  # a Redis outage must not stop a worker (celery/kombu 5.7.0; see the module)
     celery = Celery("saga_workers")
     configure(celery)
     for definition in REGISTRY.values():
