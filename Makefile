@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 STACK_PYTHON = $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,$(PYTHON))
 PYTEST_ARGS ?=
 
-.PHONY: help venv run up down status demo test chaos
+.PHONY: help venv run up down status demo test chaos bench bench-peers
 
 help:
 	@echo "make run     install what is missing, start the stack, run the demo, leave it running"
@@ -20,6 +20,7 @@ help:
 	@echo "make test    the whole test suite (own Postgres/Redis on free ports)"
 	@echo "make chaos   the long fault-injection run (pytest -m chaos)"
 	@echo "make bench   saga throughput, latency and memory on a stack of its own (figures only)"
+	@echo "make bench-peers  this engine beside a raw Celery chain, a durable chain, DBOS and a sync loop"
 
 # The virtualenv with the project and its test tools; rebuilt when the packaging changes.
 $(STAMP): setup.cfg pyproject.toml
@@ -65,3 +66,9 @@ chaos: venv
 
 bench: venv
 	$(VENV)/bin/python bench/saga_throughput.py $(BENCH_ARGS)
+
+# This engine beside the peers (raw Celery chain, durable chain, DBOS, sync loop) on one workload,
+# from ../shared/peers (PEERS_DIR); installs the peers' tools (dbos, ...) into .run/peers/venv.
+bench-peers: venv
+	@$(VENV)/bin/python -c "import psutil" 2>/dev/null || $(VENV)/bin/python -m pip install -q psutil
+	$(VENV)/bin/python bench/peers.py $(BENCH_ARGS)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+from campus_common.config import env_str
 from devstack.config import REPO_ROOT, StackConfig, python
 from devstack.errors import StackError
 from devstack.postgres import PostgresCluster
@@ -23,7 +24,8 @@ def _postgres_can_enter(folder: Path) -> bool:
 def postgres_for(cfg: StackConfig) -> PostgresCluster:
     """The cluster in ``RUN_DIR/pg``; when the postgres user cannot reach RUN_DIR (a repository
     under a private home folder, say), in a folder of its own home named after RUN_DIR."""
-    preferred = PostgresCluster(cfg.run_dir / "pg", cfg.pg_port, cfg.logs_dir / "postgres.log")
+    durable = env_str("PG_DURABLE", "1") != "0"  # 0: fsync and synchronous_commit off (test stacks only)
+    preferred = PostgresCluster(cfg.run_dir / "pg", cfg.pg_port, cfg.logs_dir / "postgres.log", durable)
     if os.geteuid() != 0 or not cfg.run_dir.exists() or _postgres_can_enter(cfg.run_dir):
         return preferred
     try:
@@ -31,7 +33,7 @@ def postgres_for(cfg: StackConfig) -> PostgresCluster:
     except KeyError:
         return preferred
     folder = home / "campus-devstack" / hashlib.sha1(str(cfg.run_dir).encode()).hexdigest()[:12]
-    return PostgresCluster(folder / "pg", cfg.pg_port, folder / "postgres.log")
+    return PostgresCluster(folder / "pg", cfg.pg_port, folder / "postgres.log", durable)
 
 
 def redis_for(cfg: StackConfig) -> RedisServer:

@@ -15,11 +15,16 @@ from devstack.procs import as_postgres_user, find_binary, port_open, wait_until
 
 @dataclass
 class PostgresCluster:
-    """A cluster in ``data_dir`` listening on ``127.0.0.1:port``."""
+    """A cluster in ``data_dir`` listening on ``127.0.0.1:port``.
+
+    ``durable`` keeps Postgres's own defaults (``fsync``, ``synchronous_commit`` on): a commit is
+    on disk when it returns. Off only for throw-away test clusters, where speed beats crash safety.
+    """
 
     data_dir: Path
     port: int
     log_file: Path
+    durable: bool = True
 
     def _run(self, *cmd: str) -> subprocess.CompletedProcess:
         return subprocess.run([*as_postgres_user(), *cmd], check=True, capture_output=True, text=True)
@@ -45,7 +50,9 @@ class PostgresCluster:
             return
         self._own(self.log_file.parent)
         opts = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories='' "
-                "-c max_connections=300 -c fsync=off -c synchronous_commit=off")
+                "-c max_connections=300")
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off"
         self._run(find_binary("pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
                   "-o", opts, "-w", "-t", "60", "start")
         wait_until(self.running, 30, f"postgres on port {self.port}")

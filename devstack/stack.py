@@ -41,10 +41,15 @@ def flask_app(cfg: StackConfig, package: str, port: int) -> Component:
 def saga_worker(cfg: StackConfig, queue: str) -> Component:
     """One Celery worker consuming only ``queue``, healthy when its node answers a ping."""
     node = f"{queue}@%h"
-    argv = (python(), "-m", "celery", "-A", CELERY_APP, "worker", "-Q", queue, "-n", node,
-            "--concurrency", str(cfg.celery_concurrency), "--prefetch-multiplier", "1", "-O", "fair",
-            "--loglevel", _log_level())
+    argv = worker_argv(queue, cfg.celery_concurrency)
     return Component(Program(f"worker.{queue}", argv, node), Health.celery(f"{queue}@{socket.gethostname()}"))
+
+
+def worker_argv(queue: str, concurrency: int) -> tuple[str, ...]:
+    """How a saga worker is started (also by bench/peers_engine.py, so it measures the same worker)."""
+    return (python(), "-m", "celery", "-A", CELERY_APP, "worker", "-Q", queue, "-n", f"{queue}@%h",
+            "--concurrency", str(concurrency), "--prefetch-multiplier", "1", "-O", "fair",
+            "--loglevel", _log_level())
 
 
 def beat(cfg: StackConfig) -> Component:

@@ -33,8 +33,8 @@ def run_dir() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def postgres(run_dir: Path) -> Iterator[PostgresCluster]:
-    """A Postgres cluster for this test session, with database ``campus_test``."""
-    cluster = PostgresCluster(run_dir / "pg", free_port(), run_dir / "pglog" / "postgres.log")
+    """A Postgres cluster for this test session, with database ``campus_test`` (fsync off: throw-away data)."""
+    cluster = PostgresCluster(run_dir / "pg", free_port(), run_dir / "pglog" / "postgres.log", durable=False)
     cluster.start()
     cluster.create_database("campus_test")
     yield cluster

@@ -2,11 +2,13 @@
 
 ``VERSIONS`` also holds the older versions that sagas in flight or FAILED still need (see the
 README's deploy procedure); `celery -A saga_workers saga versions` says which ones are in use.
+Modules named in ``SAGA_DEFINITION_MODULES`` add their own sagas (see ``external``).
 """
 from __future__ import annotations
 
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.versions import DefinitionVersions
+from saga_workers.sagas import external
 from saga_workers.sagas.accept_order import ACCEPT_ORDER
 from saga_workers.sagas.cancel_order import CANCEL_ORDER
 from saga_workers.sagas.complete_order import COMPLETE_ORDER
@@ -17,4 +19,6 @@ REGISTRY: dict[str, SagaDefinition] = {
 }
 # Older versions still runnable: keep one here until `saga versions` shows no saga needs it.
 OLDER_VERSIONS: tuple[SagaDefinition, ...] = ()
-VERSIONS = DefinitionVersions(REGISTRY.values(), OLDER_VERSIONS)
+_external, _external_older = external.load(external.module_names(), REGISTRY)
+REGISTRY.update({definition.saga_type: definition for definition in _external})
+VERSIONS = DefinitionVersions(REGISTRY.values(), (*OLDER_VERSIONS, *_external_older))
