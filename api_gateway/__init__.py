@@ -27,9 +27,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Checked before anything else, so a weak secret stops the process with this one message.
     secret = checked_secret((test_config or {}).get("GATEWAY_JWT_SECRET") or settings.gateway_jwt_secret,
                             settings.dev_mode)
-    from api_gateway import console, health, orders, sagas, users
+    from api_gateway import console, health, openapi, orders, sagas, users
 
-    app = create_service_app(SERVICE, SERVICE, [users.bp, orders.bp, sagas.bp, console.bp], test_config)
+    app = create_service_app(SERVICE, SERVICE, [users.bp, orders.bp, sagas.bp, console.bp, openapi.bp], test_config)
     app.config["GATEWAY_JWT_SECRET"] = secret
     app.view_functions["healthz"] = health.healthz  # Postgres and Redis, not just Postgres
     app.register_error_handler(OperationalError, _database_unavailable)

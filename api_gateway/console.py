@@ -5,12 +5,14 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
+import pydantic
 from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
 
 from api_gateway import inputs, saga_runs
 from api_gateway.console_auth import (SignInNeeded, admin_page, clear_token_cookie, ensure_same_origin,
                                       set_token_cookie, signed_in)
-from api_gateway.sagas import SAGA_STATUSES, SAGA_TYPES
+from api_gateway.inputs import SAGA_STATUSES, SAGA_TYPES, SagaQuery
+from api_gateway.openapi import as_api_error
 from campus_common.errors import ApiError, NotFound
 from saga_workers.queries import get_saga, list_sagas
 
@@ -59,11 +61,15 @@ def logout() -> Response:
 def saga_list() -> Any:
     """Sagas newest first, filtered by type, status, order and creation time, one page at a time."""
     filters = {name: request.args.get(name, "").strip() for name in ("type", "status", "order_id", "from", "to")}
+    try:  # the same rules as GET /api/sagas
+        query = SagaQuery.model_validate({**request.args.to_dict(), "limit": str(PAGE_SIZE)})
+    except pydantic.ValidationError as exc:
+        raise as_api_error(exc) from exc
     try:
         sagas, next_cursor = list_sagas(
-            saga_type=inputs.choice("type", SAGA_TYPES), status=inputs.choice("status", SAGA_STATUSES),
+            saga_type=query.type, status=query.status, limit=query.limit, cursor=query.cursor,
             order_id=inputs.path_id(filters["order_id"], "order") if filters["order_id"] else None,
-            created=(_moment("from"), _moment("to")), limit=PAGE_SIZE, cursor=request.args.get("cursor") or None)
+            created=(_moment("from"), _moment("to")))
     except ValueError as exc:
         raise ApiError("the page cursor is not valid", status=422, code="validation_error") from exc
     except NotFound as exc:

@@ -1,46 +1,147 @@
-"""Public input, checked at the door: a new order's body, path ids, headers and query parameters."""
+"""Public input, checked at the door: request models (they validate and document the API) and path ids.
+
+Each field's rule is the shared parser (order_service.domain, campus_common.validation) run as a
+pydantic validator, so the OpenAPI document (api_gateway.openapi) describes exactly what is
+enforced, and a parser's message ("must be a non-empty string") is what a client reads.
+"""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from flask import request
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from campus_common.errors import ApiError, NotFound, ValidationError
-from campus_common.validation import Fields, parsed
+from campus_common.errors import NotFound
 from campus_common.web import json_body
-from order_service.domain import parse_text, validate_items
+from order_service.domain import (MAX_ITEMS, MAX_NAME, MAX_PRICE, MAX_QUANTITY, MAX_TEXT, RUNNER_STEPS, Item,
+                                  OrderStatus, parse_price, parse_quantity, parse_text)
 
 MAX_KEY_LENGTH = 200
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
+SAGA_TYPES = ("create_order", "accept_order", "cancel_order", "complete_order")
+SAGA_STATUSES = ("STARTED", "COMPLETED", "COMPENSATING", "COMPENSATED", "FAILED")
+RUNNER_STATUSES = tuple(status.value for status in RUNNER_STEPS)
 
 
-def new_order(body: Mapping[str, Any]) -> dict[str, Any]:
-    """``{items, store_location, delivery_location}`` made canonical; 422 naming every bad field."""
-    return parsed(_new_order, body, message="the order is not valid")
+def _item_list(raw: Any) -> Any:
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_ITEMS:
+        raise ValueError(f"must be a list of 1 to {MAX_ITEMS} items")
+    return raw
 
 
-def _new_order(body: Mapping[str, Any]) -> dict[str, Any]:
-    # The order service's own rules, checked here so a bad order never starts a saga.
-    fields = Fields(body)
-    items = fields.read("items", validate_items)
-    locations = {field: fields.read(field, parse_text) for field in ("store_location", "delivery_location")}
-    fields.done()
-    return {"items": [item.to_json() for item in items], **locations}
+def _blank_is_absent(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def _limit(value: Any) -> Any:
+    if value is None or value == "":
+        return DEFAULT_LIMIT
+    if not (isinstance(value, str) and value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_LIMIT:
+        raise ValueError(f"must be an integer from 1 to {MAX_LIMIT}")
+    return int(value)
+
+
+def _key(value: Any) -> Any:
+    if value is not None and (not value.strip() or len(value) > MAX_KEY_LENGTH):
+        raise ValueError(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), BeforeValidator(parse_text)]
+ItemName = Annotated[str, Field(min_length=1, max_length=MAX_NAME),
+                     BeforeValidator(lambda value: parse_text(value, MAX_NAME))]
+Money = Annotated[Decimal, BeforeValidator(parse_price), WithJsonSchema({
+    "type": ["string", "number"], "pattern": r"^\d+(\.\d{1,2})?$", "examples": ["6.50"],
+    "description": f"an exact amount greater than 0 and at most {MAX_PRICE}, two decimal places at most"})]
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY), BeforeValidator(parse_quantity)]
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT), BeforeValidator(_limit)]
+
+
+class OrderItem(BaseModel):
+    """One line of an order."""
+
+    name: ItemName
+    price: Money
+    quantity: Quantity
+
+
+class NewOrder(BaseModel):
+    """``POST /api/orders``: what the customer orders, from where, to where."""
+
+    items: Annotated[list[OrderItem], Field(min_length=1, max_length=MAX_ITEMS), BeforeValidator(_item_list)]
+    store_location: Text
+    delivery_location: Text
+
+    def payload(self) -> dict[str, Any]:
+        """The saga input, as the order service will store it (prices as two-place strings)."""
+        items = [Item(item.name, item.price, item.quantity).to_json() for item in self.items]
+        return {"items": items, "store_location": self.store_location, "delivery_location": self.delivery_location}
+
+
+class NewUser(BaseModel):
+    """``POST /api/users``: a customer (with ``card_token``) or a runner (with ``payout_account``).
+
+    The user service applies the rest of its rules (lengths, email, the account a role needs).
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    email: str
+    role: Literal["customer", "runner"]
+    card_token: str | None = None
+    payout_account: str | None = None
+
+
+class StatusChange(BaseModel):
+    """``PUT /api/orders/<id>/status``: the runner's next status."""
+
+    status: Literal[RUNNER_STATUSES]  # type: ignore[valid-type]
+
+
+class CancelRequest(BaseModel):
+    """``POST /api/orders/<id>/cancel``: an optional reason (the body may be empty)."""
+
+    reason: Annotated[Text | None, BeforeValidator(_blank_is_absent)] = None
+
+
+class OrderQuery(BaseModel):
+    """``GET /api/orders`` parameters."""
+
+    status: Annotated[Literal[tuple(s.value for s in OrderStatus)],  # type: ignore[valid-type]
+                      BeforeValidator(lambda value: value or OrderStatus.CREATED.value)] = OrderStatus.CREATED.value
+    limit: Limit = DEFAULT_LIMIT
+
+
+class SagaQuery(BaseModel):
+    """``GET /api/sagas`` parameters."""
+
+    type: Annotated[Literal[SAGA_TYPES] | None, BeforeValidator(_blank_is_absent)] = None  # type: ignore[valid-type]
+    status: Annotated[Literal[SAGA_STATUSES] | None,  # type: ignore[valid-type]
+                      BeforeValidator(_blank_is_absent)] = None
+    limit: Limit = DEFAULT_LIMIT
+    cursor: Annotated[str | None, BeforeValidator(_blank_is_absent)] = None
+
+
+class IdempotencyHeaders(BaseModel):
+    """An optional ``Idempotency-Key``: the same key returns the first answer instead of acting twice."""
+
+    idempotency_key: Annotated[str | None, BeforeValidator(_key), Field(
+        alias="Idempotency-Key", max_length=MAX_KEY_LENGTH)] = None
+
+
+def validated(location: str) -> Any:
+    """The model the OpenAPI decorator validated for this request (``json``, ``query`` or ``headers``)."""
+    return getattr(request.context, location)
 
 
 def cancel_reason(default: str) -> str:
-    """The optional ``reason`` of a cancel request's JSON body (an empty body is fine)."""
-    if not request.get_data():
-        return default
-    reason = json_body().get("reason")
-    if reason is None:
-        return default
-    try:
-        return parse_text(reason)
-    except ValueError as exc:
-        raise ValidationError("the cancellation is not valid", details={"reason": str(exc)}) from exc
+    """The cancel request's ``reason``, or ``default``; a body that is there must be a JSON object (400)."""
+    if request.get_data():
+        json_body()
+    return validated("json").reason or default
 
 
 def path_id(value: str, what: str) -> str:
@@ -49,32 +150,3 @@ def path_id(value: str, what: str) -> str:
         return str(UUID(value))
     except ValueError as exc:
         raise NotFound(f"no {what} {value!r}") from exc
-
-
-def idempotency_key() -> str | None:
-    """The request's ``Idempotency-Key`` header, if any (400 when empty or too long)."""
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    if not key.strip() or len(key) > MAX_KEY_LENGTH:
-        raise ApiError(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", code="invalid_idempotency_key")
-    return key
-
-
-def choice(name: str, allowed: Iterable[str], default: str | None = None) -> str | None:
-    """Query parameter ``name``, one of ``allowed`` (422 otherwise)."""
-    value = request.args.get(name) or default
-    names = list(allowed)
-    if value is not None and value not in names:
-        raise ValidationError(f"{name} is not valid", details={name: "must be one of " + ", ".join(names)})
-    return value
-
-
-def limit() -> int:
-    """Query parameter ``limit``: 1 to MAX_LIMIT, DEFAULT_LIMIT when absent (422 otherwise)."""
-    raw = request.args.get("limit")
-    if raw is None or raw == "":
-        return DEFAULT_LIMIT
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ValidationError("limit is not valid", details={"limit": f"must be an integer from 1 to {MAX_LIMIT}"})
-    return int(raw)

@@ -6,16 +6,17 @@ from uuid import uuid4
 
 from flask import Blueprint, jsonify
 
-from api_gateway import clients, inputs, saga_runs
+from api_gateway import clients, inputs, saga_runs, schemas
 from api_gateway.auth import current_principal, requires
+from api_gateway.inputs import (CancelRequest, IdempotencyHeaders, NewOrder, OrderQuery, StatusChange,
+                                validated)
+from api_gateway.openapi import documented
 from api_gateway.order_access import (ensure_can_view, ensure_customer, ensure_runner, ensure_status, load_order,
                                       with_payment)
-from campus_common.errors import ApiError, ValidationError
-from campus_common.web import json_body
-from order_service.domain import RUNNER_STEPS, OrderStatus
+from campus_common.errors import ApiError
 
 bp = Blueprint("orders", __name__, url_prefix="/api/orders")
-RUNNER_STATUSES = [status.value for status in RUNNER_STEPS]
+STARTED = {"HTTP_202": schemas.SagaStarted}
 
 
 def _started(body: dict[str, Any], status: int) -> Any:
@@ -24,28 +25,33 @@ def _started(body: dict[str, Any], status: int) -> Any:
 
 @bp.post("")
 @requires("customer")
+@documented(tags=("orders",), json=NewOrder, headers=IdempotencyHeaders, errors=(413,),
+            ok={**STARTED, "HTTP_200": schemas.SagaStarted})
 def place_order() -> Any:
-    """Start ``create_order`` for the calling customer; 202, or 200 for a replayed key."""
+    """Place an order: starts ``create_order``; 202, or 200 with the first answer for a replayed key."""
     customer_id = current_principal().user_id
-    payload = {"order_id": str(uuid4()), "customer_id": customer_id, **inputs.new_order(json_body())}
-    body, status = saga_runs.start("create_order", payload, scope=customer_id, key=inputs.idempotency_key(),
-                                   generated=("order_id",))
+    payload = {"order_id": str(uuid4()), "customer_id": customer_id, **validated("json").payload()}
+    key = validated("headers").idempotency_key
+    body, status = saga_runs.start("create_order", payload, scope=customer_id, key=key, generated=("order_id",))
     return _started(body, status)
 
 
 @bp.get("")
 @requires("runner", "admin")
+@documented(tags=("orders",), query=OrderQuery, ok={"HTTP_200": schemas.OrderList})
 def list_orders() -> Any:
     """Orders by status (CREATED, open for acceptance, by default), newest first."""
-    status = inputs.choice("status", [s.value for s in OrderStatus], default=OrderStatus.CREATED.value)
+    query = validated("query")
+    status = query.status
     principal = current_principal()
     # Open orders are for every runner to see; past that, a runner sees only the orders they hold.
     runner_id = principal.user_id if principal.role == "runner" and status != "CREATED" else None
-    return jsonify(orders=clients.list_orders(status=status, runner_id=runner_id, limit=inputs.limit()))
+    return jsonify(orders=clients.list_orders(status=status, runner_id=runner_id, limit=query.limit))
 
 
 @bp.get("/<order_id>")
 @requires("customer", "runner", "admin")
+@documented(tags=("orders",), ok={"HTTP_200": schemas.OrderWithPayment})
 def get_order(order_id: str) -> Any:
     """One order with its payment's status and amount."""
     order = load_order(order_id)
@@ -55,6 +61,7 @@ def get_order(order_id: str) -> Any:
 
 @bp.post("/<order_id>/accept")
 @requires("runner")
+@documented(tags=("orders",), errors=(409,), ok=STARTED)
 def accept_order(order_id: str) -> Any:
     """Start ``accept_order`` for the calling runner; the order must be CREATED."""
     order = load_order(order_id)
@@ -66,14 +73,13 @@ def accept_order(order_id: str) -> Any:
 
 @bp.put("/<order_id>/status")
 @requires("runner")
+@documented(tags=("orders",), json=StatusChange, errors=(409,), ok={"HTTP_200": schemas.Order})
 def advance_order(order_id: str) -> Any:
     """The assigned runner moves the order to PLACED, ON_THE_WAY or DELIVERED; the customer hears of it."""
     order = load_order(order_id)
     principal = current_principal()
     ensure_runner(order, principal)
-    status = json_body().get("status")
-    if status not in RUNNER_STATUSES:
-        raise ValidationError("status is not valid", details={"status": "must be one of " + ", ".join(RUNNER_STATUSES)})
+    status = validated("json").status
     try:
         updated = clients.advance_order(order["order_id"], status, principal.user_id)
     except ApiError as exc:
@@ -88,6 +94,7 @@ def advance_order(order_id: str) -> Any:
 
 @bp.post("/<order_id>/cancel")
 @requires("customer")
+@documented(tags=("orders",), json=CancelRequest, errors=(409,), ok=STARTED)
 def cancel_order(order_id: str) -> Any:
     """Start ``cancel_order`` for the order's customer; only before a runner accepted it."""
     order = load_order(order_id)
@@ -100,6 +107,7 @@ def cancel_order(order_id: str) -> Any:
 
 @bp.post("/<order_id>/complete")
 @requires("runner")
+@documented(tags=("orders",), errors=(409,), ok=STARTED)
 def complete_order(order_id: str) -> Any:
     """Start ``complete_order`` for the order's runner; the order must be DELIVERED."""
     order = load_order(order_id)

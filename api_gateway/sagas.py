@@ -3,28 +3,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from api_gateway import inputs, saga_runs
+from api_gateway import inputs, saga_runs, schemas
 from api_gateway.auth import Principal, current_principal, requires
+from api_gateway.inputs import SagaQuery, validated
+from api_gateway.openapi import documented
 from campus_common.errors import Forbidden, NotFound, ValidationError
 from saga_workers.queries import get_saga, list_sagas
 
 bp = Blueprint("sagas", __name__, url_prefix="/api/sagas")
-SAGA_TYPES = ("create_order", "accept_order", "cancel_order", "complete_order")
-SAGA_STATUSES = ("STARTED", "COMPLETED", "COMPENSATING", "COMPENSATED", "FAILED")
+ACCEPTED = {"HTTP_202": schemas.SagaAction}
 
 
 @bp.get("")
 @requires("admin", "customer")
+@documented(tags=("sagas",), query=SagaQuery, ok={"HTTP_200": schemas.SagaPage})
 def list_all() -> Any:
     """Sagas newest first, one page at a time; a customer sees only their own."""
-    principal = current_principal()
+    principal, query = current_principal(), validated("query")
     try:
         sagas, next_cursor = list_sagas(
-            saga_type=inputs.choice("type", SAGA_TYPES), status=inputs.choice("status", SAGA_STATUSES),
-            customer_id=None if principal.is_admin else principal.user_id,
-            limit=inputs.limit(), cursor=request.args.get("cursor") or None)
+            saga_type=query.type, status=query.status, customer_id=None if principal.is_admin else principal.user_id,
+            limit=query.limit, cursor=query.cursor)
     except ValueError as exc:
         raise ValidationError("cursor is not valid", details={"cursor": str(exc)}) from exc
     return jsonify(sagas=sagas, next_cursor=next_cursor)
@@ -32,6 +33,7 @@ def list_all() -> Any:
 
 @bp.get("/<saga_id>")
 @requires("admin", "customer", "runner")
+@documented(tags=("sagas",), ok={"HTTP_200": schemas.Saga})
 def get_one(saga_id: str) -> Any:
     """One saga with its step log, for an admin or the customer or runner it concerns."""
     saga = get_saga(inputs.path_id(saga_id, "saga"))
@@ -43,6 +45,7 @@ def get_one(saga_id: str) -> Any:
 
 @bp.post("/<saga_id>/retry")
 @requires("admin")
+@documented(tags=("sagas",), errors=(409,), ok=ACCEPTED)
 def retry(saga_id: str) -> Any:
     """Resume a FAILED saga from where it stopped; 202, the rest happens in the workers."""
     return jsonify(saga_runs.retry(inputs.path_id(saga_id, "saga"))), 202
@@ -50,6 +53,7 @@ def retry(saga_id: str) -> Any:
 
 @bp.post("/<saga_id>/cancel")
 @requires("admin")
+@documented(tags=("sagas",), errors=(409,), ok=ACCEPTED)
 def cancel(saga_id: str) -> Any:
     """Stop a running saga before its pivot and compensate what took effect; 202, 409 past the pivot."""
     return jsonify(saga_runs.cancel(inputs.path_id(saga_id, "saga"))), 202

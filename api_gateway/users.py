@@ -5,18 +5,21 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from api_gateway import clients, inputs
+from api_gateway import clients, schemas
 from api_gateway.auth import current_principal, requires
-from campus_common.web import json_body
+from api_gateway.inputs import IdempotencyHeaders, NewUser, validated
+from api_gateway.openapi import documented
 
 bp = Blueprint("users", __name__, url_prefix="/api/users")
 
 
 @bp.post("")
 @requires("admin")
+@documented(tags=("users",), json=NewUser, headers=IdempotencyHeaders, errors=(409,),
+            ok={"HTTP_201": schemas.User})
 def create_user() -> Any:
     """Create a customer or runner in the user service; 201 with the user."""
-    key = inputs.idempotency_key()
+    key = validated("headers").idempotency_key
     # Scoped to the admin so a client key can never collide with a saga step's key.
     scoped = f"gateway:{current_principal().user_id}:{key}" if key else None
-    return jsonify(clients.create_user(json_body(), key=scoped)), 201
+    return jsonify(clients.create_user(validated("json").model_dump(exclude_unset=True), key=scoped)), 201
