@@ -119,6 +119,8 @@ def print_addresses(cfg: StackConfig, say: Say = print) -> None:
     say("\nThe stack is up:")
     say(f"  API gateway          {cfg.gateway_url}   (GET /healthz)")
     say("  Tokens               python -m api_gateway.token --sub <uuid> --role admin|customer|runner")
+    say(f"  Saga console         {cfg.gateway_url}/console/   (sign in with an admin token)")
+    say(f"  API documentation    {cfg.gateway_url}/docs   (OpenAPI 3.1: {cfg.gateway_url}/openapi.json)")
     say(f"  Stack environment    {stack_env_path(cfg.run_dir)}   (secrets; the CLIs read it)")
     if cfg.flower_port:
         user, _, password = cfg.stack_vars()["FLOWER_BASIC_AUTH"].partition(":")
