@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 STACK_PYTHON = $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,$(PYTHON))
 PYTEST_ARGS ?=
 
-.PHONY: help venv run up down status demo test chaos bench bench-peers
+.PHONY: help venv run up down status demo test chaos bench bench-peers bench-history
 
 help:
 	@echo "make run     install what is missing, start the stack, run the demo, leave it running"
@@ -21,6 +21,7 @@ help:
 	@echo "make chaos   the long fault-injection run (pytest -m chaos)"
 	@echo "make bench   saga throughput, latency and memory on a stack of its own (figures only)"
 	@echo "make bench-peers  this engine beside a raw Celery chain, a durable chain, DBOS and a sync loop"
+	@echo "make bench-history  empty tables vs. 1M finished sagas: latencies, scans and their EXPLAIN"
 
 # The virtualenv with the project and its test tools; rebuilt when the packaging changes.
 $(STAMP): setup.cfg pyproject.toml
@@ -72,3 +73,7 @@ bench: venv
 bench-peers: venv
 	@$(VENV)/bin/python -c "import psutil" 2>/dev/null || $(VENV)/bin/python -m pip install -q psutil
 	$(VENV)/bin/python bench/peers.py $(BENCH_ARGS)
+
+# Several minutes: fills its own stack's saga schemas with 1M+ finished sagas (not part of `make test`).
+bench-history: venv
+	$(VENV)/bin/python bench/history.py $(BENCH_ARGS)

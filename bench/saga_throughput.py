@@ -34,13 +34,13 @@ ITEMS = [{"name": "Burrito", "price": "6.50", "quantity": 2}]
 
 
 @contextmanager
-def own_stack():
-    """A fresh stack on free ports; yields (gateway url, env, run dir)."""
+def own_stack(**extra_env: str):
+    """A fresh stack on free ports (``extra_env`` on top); yields (gateway url, env, run dir)."""
     run_dir = Path(tempfile.mkdtemp(prefix="campus-bench-"))
     run_dir.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")}
     env.update({name: str(free_port()) for name in PORTS})
-    env.update(RUN_DIR=str(run_dir), FLOWER_PORT="0", GATEWAY_JWT_SECRET=f"bench-{uuid.uuid4().hex}")
+    env.update(RUN_DIR=str(run_dir), FLOWER_PORT="0", GATEWAY_JWT_SECRET=f"bench-{uuid.uuid4().hex}", **extra_env)
     devstack = [sys.executable, "-m", "devstack"]
     try:
         subprocess.run([*devstack, "up"], env=env, check=True, stdout=subprocess.DEVNULL)

@@ -62,9 +62,9 @@ def purge_expired_keys(db: Database, schema: str, settings: Settings, batch: int
         with db.unit_of_work() as session:
             # SKIP LOCKED: a key held by a request in flight is never waited for nor taken.
             deleted = session.execute(text(
-                f'DELETE FROM "{schema}".idempotency_keys WHERE key IN (SELECT key FROM "{schema}".idempotency_keys '
-                "WHERE created_at < now() - make_interval(secs => :window) ORDER BY created_at LIMIT :n "
-                "FOR UPDATE SKIP LOCKED)"), {"window": settings.idempotency_key_retention_days * DAY, "n": batch})
+                f'DELETE FROM "{schema}".idempotency_keys WHERE key = ANY(ARRAY(SELECT key FROM '
+                f'"{schema}".idempotency_keys WHERE created_at < now() - make_interval(secs => :window) '
+                "ORDER BY created_at LIMIT :n FOR UPDATE SKIP LOCKED))"), {"window": settings.idempotency_key_retention_days * DAY, "n": batch})
             purged += deleted.rowcount
         if deleted.rowcount < batch:
             break

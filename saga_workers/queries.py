@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import MetaData, Table, and_, func, or_, select, union_all
+from sqlalchemy import MetaData, Table, func, select, tuple_, union_all
 
 from campus_common.config import load_settings
 from campus_common.db import Database
@@ -95,6 +95,17 @@ def list_sagas(*, saga_type: str | None = None, status: str | None = None, custo
 
     ``created`` is a time range (from, until), either end open.
     """
+    ordered = page_query(saga_type=saga_type, status=status, customer_id=customer_id, limit=limit, cursor=cursor,
+                         order_id=order_id, created=created)
+    with _database().unit_of_work() as session:
+        rows = session.execute(ordered).all()
+    items = [_summary(row) for row in rows[:limit]]
+    return items, (_encode_cursor(items[-1]) if len(rows) > limit else None)
+
+
+def page_query(*, saga_type: str | None, status: str | None, customer_id: str | None, limit: int,
+               cursor: str | None, order_id: str | None, created: tuple[datetime | None, datetime | None]):
+    """The statement of one page (``limit`` + 1 rows, to know whether another page follows)."""
     types = [saga_type] if saga_type else list(REGISTRY)
     if any(t not in REGISTRY for t in types):
         raise ValueError(f"unknown saga type {saga_type!r}")
@@ -102,11 +113,7 @@ def list_sagas(*, saga_type: str | None = None, status: str | None = None, custo
     filters = {"status": status, "customer_id": customer_id, "order_id": order_id}
     parts = [_select_page(REGISTRY[t].schema, filters, created, after, limit) for t in types]
     query = union_all(*parts).subquery()
-    ordered = select(query).order_by(query.c.created_at.desc(), query.c.saga_id.desc()).limit(limit + 1)
-    with _database().unit_of_work() as session:
-        rows = session.execute(ordered).all()
-    items = [_summary(row) for row in rows[:limit]]
-    return items, (_encode_cursor(items[-1]) if len(rows) > limit else None)
+    return select(query).order_by(query.c.created_at.desc(), query.c.saga_id.desc()).limit(limit + 1)
 
 
 @functools.cache
@@ -126,8 +133,10 @@ def _select_page(schema: str, filters: dict[str, str | None], created: tuple[dat
         conditions.append(table.c.created_at < created[1])
     if after:
         created_at, saga_id = after
-        conditions.append(or_(table.c.created_at < created_at,
-                              and_(table.c.created_at == created_at, table.c.saga_id < saga_id)))
+        # A row comparison is one range bound on the (created_at, saga_id) index: a deep page costs
+        # what the first does (the equivalent OR is a filter over every newer row).
+        conditions.append(tuple_(table.c.created_at, table.c.saga_id)
+                          < tuple_(created_at, saga_id, types=[table.c.created_at.type, table.c.saga_id.type]))
     stmt = select(*columns).where(*conditions)
     return stmt.order_by(table.c.created_at.desc(), table.c.saga_id.desc()).limit(limit + 1)
 

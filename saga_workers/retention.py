@@ -4,7 +4,9 @@ Only COMPLETED and COMPENSATED sagas are deleted (their step log goes with them,
 CASCADE); FAILED ones wait for an operator, however old. Each batch is one short transaction
 of at most SAGA_RETENTION_BATCH sagas taken oldest first with SKIP LOCKED, and a run stops after
 SAGA_RETENTION_MAX_BATCHES, so a large backlog is worked off over several beat runs without
-holding locks or bloating one transaction.
+holding locks or bloating one transaction. ``= ANY(ARRAY(...))`` makes the batch a list of
+primary keys looked up one by one (``IN (subquery)`` may be planned as a hash join that reads
+the whole table).
 """
 from __future__ import annotations
 
@@ -20,17 +22,17 @@ log = logging.getLogger(__name__)
 DAY = 86400.0
 
 PURGE_SAGAS = """
-DELETE FROM {schema}.saga_instances WHERE saga_id IN (
+DELETE FROM {schema}.saga_instances WHERE saga_id = ANY(ARRAY(
     SELECT saga_id FROM {schema}.saga_instances
     WHERE status IN ('COMPLETED', 'COMPENSATED') AND updated_at < now() - make_interval(secs => :age)
-    ORDER BY updated_at LIMIT :n FOR UPDATE SKIP LOCKED)
+    ORDER BY updated_at LIMIT :n FOR UPDATE SKIP LOCKED))
 """
 # A timer whose order's sagas are over (disarmed, or fired and done) is history too.
 PURGE_TIMERS = """
-DELETE FROM saga_timers.accept_timeouts WHERE order_id IN (
+DELETE FROM saga_timers.accept_timeouts WHERE order_id = ANY(ARRAY(
     SELECT order_id FROM saga_timers.accept_timeouts
     WHERE status IN ('DISARMED', 'FIRED') AND updated_at < now() - make_interval(secs => :age)
-    ORDER BY updated_at LIMIT :n FOR UPDATE SKIP LOCKED)
+    ORDER BY updated_at LIMIT :n FOR UPDATE SKIP LOCKED))
 """
 
 
