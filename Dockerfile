@@ -36,6 +36,8 @@ RUN pip install --no-deps . && rm -rf /src
 # The code is root-owned and read-only for the process; only /tmp (beat's schedule file,
 # gunicorn's heartbeat files) needs to be writable.
 WORKDIR /home/campus
+# Mount points of the service keys (compose's named volumes take this ownership on first use).
+RUN mkdir -p /keys/public /keys/api_gateway /keys/saga_workers && chown -R 10001:10001 /keys
 # Numeric, so the kubelet can verify runAsNonRoot without reading /etc/passwd.
 USER 10001:10001
 

@@ -9,6 +9,7 @@ from flask import Flask, Response, jsonify
 from sqlalchemy.exc import OperationalError
 
 from api_gateway.secret import checked_secret
+from campus_common import service_auth
 from campus_common.config import load_settings
 from campus_common.errors import error_body
 from campus_common.logs import configure_logging
@@ -27,6 +28,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Checked before anything else, so a weak secret stops the process with this one message.
     secret = checked_secret((test_config or {}).get("GATEWAY_JWT_SECRET") or settings.gateway_jwt_secret,
                             settings.dev_mode)
+    service_auth.require_signing_key(service_auth.API_GATEWAY)  # no key, no start: it could not reach anybody
     from api_gateway import console, health, openapi, orders, sagas, users
 
     app = create_service_app(SERVICE, SERVICE, [users.bp, orders.bp, sagas.bp, console.bp, openapi.bp], test_config)

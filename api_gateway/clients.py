@@ -8,6 +8,7 @@ from urllib.parse import quote, urlencode
 from campus_common import http
 from campus_common.config import load_settings
 from campus_common.errors import ApiError
+from campus_common.service_auth import API_GATEWAY
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ def _call(service: str, method: str, path: str, *, json: Any = None, key: str | 
     base = getattr(settings, f"{service}_url").rstrip("/")
     try:
         return http.call(method, base + path, json=json, idempotency_key=key,
-                         timeout=settings.participant_timeout_seconds)
+                         timeout=settings.participant_timeout_seconds, caller=API_GATEWAY, audience=service)
     except http.BusinessRefusal as exc:
         raise ApiError(exc.message, status=exc.status, code=exc.code, details=exc.details) from exc
     except http.InfrastructureFault as exc:

@@ -13,7 +13,7 @@ from typing import Any
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from campus_common import jsonutil, logs
+from campus_common import jsonutil, logs, service_auth
 
 _local = threading.local()
 
@@ -43,9 +43,15 @@ def _session() -> requests.Session:
 
 
 def call(method: str, url: str, *, json: Any = None, idempotency_key: str | None = None,
-         timeout: float = 5.0, headers: dict[str, str] | None = None) -> Any:
-    """Send one request and return its decoded JSON body, or raise a classified error."""
+         timeout: float = 5.0, headers: dict[str, str] | None = None, caller: str | None = None,
+         audience: str | None = None) -> Any:
+    """Send one request and return its decoded JSON body, or raise a classified error.
+
+    With ``caller`` and ``audience`` it presents ``caller``'s service credential for that participant.
+    """
     sent_headers = {"Accept": "application/json", **(headers or {})}
+    if caller and audience:
+        sent_headers["Authorization"] = f"Bearer {service_auth.token_for(caller, audience)}"
     body = None
     if json is not None:
         body = jsonutil.dumps(json)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from devstack import datastores
+from devstack import datastores, service_keys
 from campus_common.stackenv import stack_env_path
 from devstack.config import REPO_ROOT, StackConfig
 from devstack.errors import StackError
@@ -41,7 +41,8 @@ def up(cfg: StackConfig, say: Say = print, show_addresses: bool = True) -> None:
         if part.name in running:
             say(f"running   {part.name} (pid {running[part.name]})")
         else:
-            say(f"start     {part.name} (pid {sup.start(part.program, env, REPO_ROOT)})")
+            pid = sup.start(part.program, service_keys.env_for(part.name, env), REPO_ROOT)
+            say(f"start     {part.name} (pid {pid})")
     wait_healthy(cfg, sup, parts, say)
     if show_addresses:
         print_addresses(cfg, say)

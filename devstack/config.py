@@ -8,6 +8,7 @@ from pathlib import Path
 
 from campus_common.config import env_float, env_int, env_str
 from campus_common.stackenv import stack_env_path, write_env_file
+from devstack import service_keys
 from devstack.secrets import stack_secrets
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +61,7 @@ class StackConfig:
         Also written to ``<RUN_DIR>/stack.env`` for tools run by hand (campus_common.stackenv).
         """
         values = {name: os.environ.get(name) or value for name, value in stack_secrets(self.run_dir).items()}
+        values.update(service_keys.public_keys(values, os.environ))
         values.update(DATABASE_URL=self.database_url, REDIS_URL=self.redis_url, RUN_DIR=str(self.run_dir),
                       PG_PORT=str(self.pg_port), REDIS_PORT=str(self.redis_port),
                       GATEWAY_PORT=str(self.gateway_port), FLOWER_PORT=str(self.flower_port))

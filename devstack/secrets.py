@@ -10,14 +10,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from campus_common.stackenv import read_env_file, write_env_file
+from devstack import service_keys
 
 FILE_NAME = "secrets.env"
 
 # variable -> how to make a fresh value (add a line here for a new secret)
 GENERATORS: dict[str, Callable[[], str]] = {
     "GATEWAY_JWT_SECRET": lambda: secrets.token_urlsafe(48),
-    "SERVICE_AUTH_SECRET": lambda: secrets.token_urlsafe(48),
     "FLOWER_BASIC_AUTH": lambda: f"admin:{secrets.token_urlsafe(18)}",
+    **service_keys.GENERATORS,  # one Ed25519 private key per calling service
 }
 
 

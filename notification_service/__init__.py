@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 
+from campus_common.service_guard import protect
 from campus_common.web import create_service_app, migrate_service
 from notification_service.api import bp
 from notification_service.repository import SCHEMA
@@ -20,7 +21,9 @@ __all__ = ["SCHEMA", "create_app", "migrate"]
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the notification service's Flask app."""
-    return create_service_app("notification_service", SCHEMA, [bp], test_config)
+    app = create_service_app("notification_service", SCHEMA, [bp], test_config)
+    protect(app)  # every call but /healthz needs a service credential
+    return app
 
 
 def migrate(database_url: str) -> list[str]:

@@ -6,6 +6,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from campus_common.idempotency import current_session, idempotent, transactional
+from campus_common.service_auth import API_GATEWAY, SAGA_WORKERS
+from campus_common.service_guard import allow
 from campus_common.validation import parsed
 from campus_common.web import json_body
 from notification_service import commands, service
@@ -22,6 +24,7 @@ def notification_json(notification: Notification) -> dict[str, Any]:
 
 
 @bp.post("/notifications")
+@allow(API_GATEWAY)  # the runner's status changes
 @idempotent
 def create_notification() -> tuple[Response, int]:
     """Record one notification for a user."""
@@ -30,6 +33,7 @@ def create_notification() -> tuple[Response, int]:
 
 
 @bp.post("/notifications/batch")
+@allow(SAGA_WORKERS)
 @idempotent
 def create_notifications() -> tuple[Response, int]:
     """Record a batch of notifications, all or none."""
@@ -39,6 +43,7 @@ def create_notifications() -> tuple[Response, int]:
 
 
 @bp.get("/notifications")
+@allow(API_GATEWAY)
 @transactional
 def list_notifications() -> Response:
     """Notifications filtered by ``?user_id=`` and/or ``?order_id=``, oldest first."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from campus_common.service_guard import protect
 from campus_common.web import create_service_app, migrate_service
 SCHEMA = "order_service"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -18,7 +19,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the order service's Flask app (config from the environment, ``test_config`` on top)."""
     from order_service.api import bp
 
-    return create_service_app("order_service", SCHEMA, [bp], test_config)
+    app = create_service_app("order_service", SCHEMA, [bp], test_config)
+    protect(app)  # every call but /healthz needs a service credential
+    return app
 
 
 def migrate(database_url: str) -> list[str]:

@@ -10,6 +10,8 @@ from flask import Blueprint, jsonify, request
 from campus_common.errors import NotFound, error_body
 from campus_common.idempotency import (current_session, forbid_late_action, idempotent, paired_action_key,
                                        transactional)
+from campus_common.service_auth import API_GATEWAY, SAGA_WORKERS
+from campus_common.service_guard import allow
 from campus_common.validation import parsed
 from campus_common.web import json_body, settings_of_app
 from order_service import commands, service
@@ -20,6 +22,7 @@ INVALID = "the request has invalid fields"
 
 
 @bp.post("/orders")
+@allow(SAGA_WORKERS)
 @idempotent
 def create_order() -> Any:
     """Create an order PENDING (201)."""
@@ -28,6 +31,7 @@ def create_order() -> Any:
 
 
 @bp.get("/orders")
+@allow(API_GATEWAY, SAGA_WORKERS)
 @transactional
 def list_orders() -> Any:
     """Orders filtered by status, customer_id, runner_id; newest first, up to ``limit``."""
@@ -36,6 +40,7 @@ def list_orders() -> Any:
 
 
 @bp.get("/orders/<uuid:order_id>")
+@allow(API_GATEWAY, SAGA_WORKERS)
 @transactional
 def get_order(order_id: UUID) -> Any:
     """One order."""
@@ -43,6 +48,7 @@ def get_order(order_id: UUID) -> Any:
 
 
 @bp.post("/orders/<uuid:order_id>/mark-created")
+@allow(SAGA_WORKERS)
 @idempotent
 def mark_created(order_id: UUID) -> Any:
     """PENDING -> CREATED."""
@@ -50,6 +56,7 @@ def mark_created(order_id: UUID) -> Any:
 
 
 @bp.post("/orders/<uuid:order_id>/cancel")
+@allow(SAGA_WORKERS)
 @idempotent
 def cancel_order(order_id: UUID) -> Any:
     """expected_status -> CANCELLED; with PENDING it compensates create_order."""
@@ -60,6 +67,7 @@ def cancel_order(order_id: UUID) -> Any:
 
 
 @bp.post("/orders/<uuid:order_id>/accept")
+@allow(SAGA_WORKERS)
 @idempotent
 def accept_order(order_id: UUID) -> Any:
     """CREATED -> ACCEPTED by the runner."""
@@ -69,6 +77,7 @@ def accept_order(order_id: UUID) -> Any:
 
 
 @bp.post("/orders/<uuid:order_id>/undo-accept")
+@allow(SAGA_WORKERS)
 @idempotent
 def undo_accept(order_id: UUID) -> Any:
     """Compensation of accept: back to CREATED when that runner holds it."""
@@ -79,6 +88,7 @@ def undo_accept(order_id: UUID) -> Any:
 
 
 @bp.put("/orders/<uuid:order_id>/status")
+@allow(API_GATEWAY)  # the runner's own steps, checked by the gateway
 @idempotent
 def advance_order(order_id: UUID) -> Any:
     """The assigned runner's next status."""
@@ -87,6 +97,7 @@ def advance_order(order_id: UUID) -> Any:
 
 
 @bp.post("/orders/<uuid:order_id>/complete")
+@allow(SAGA_WORKERS)
 @idempotent
 def complete_order(order_id: UUID) -> Any:
     """DELIVERED -> COMPLETED."""

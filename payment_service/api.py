@@ -9,6 +9,8 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.orm import Session
 
 from campus_common.idempotency import current_session, forbid_late_action, idempotent, transactional
+from campus_common.service_auth import API_GATEWAY, SAGA_WORKERS
+from campus_common.service_guard import allow
 from campus_common.validation import parsed
 from campus_common.web import json_body
 from payment_service import commands, service
@@ -37,6 +39,7 @@ def _compensate(undo: Callable[[uuid.UUID, Session], Payment | None]) -> Respons
 
 
 @bp.post("/payments/authorize")
+@allow(SAGA_WORKERS)  # only the saga workers move money
 @idempotent
 def authorize_payment() -> tuple[Response, int]:
     """Hold an order's amount on the customer's card."""
@@ -45,6 +48,7 @@ def authorize_payment() -> tuple[Response, int]:
 
 
 @bp.post("/payments/release")
+@allow(SAGA_WORKERS)
 @idempotent
 def release_payment() -> Response:
     """Void the order's hold (compensates authorize)."""
@@ -52,6 +56,7 @@ def release_payment() -> Response:
 
 
 @bp.post("/payments/capture")
+@allow(SAGA_WORKERS)
 @idempotent
 def capture_payment() -> Response:
     """Charge the order's hold and pay it to the runner's payout account."""
@@ -60,6 +65,7 @@ def capture_payment() -> Response:
 
 
 @bp.post("/payments/refund")
+@allow(SAGA_WORKERS)
 @idempotent
 def refund_payment() -> Response:
     """Give the order's captured charge back (compensates capture)."""
@@ -67,6 +73,7 @@ def refund_payment() -> Response:
 
 
 @bp.get("/payments")
+@allow(API_GATEWAY, SAGA_WORKERS)
 @transactional
 def list_payments() -> Response:
     """Payments, of the order named by ``?order_id=`` when given, oldest first."""
@@ -76,6 +83,7 @@ def list_payments() -> Response:
 
 
 @bp.get("/payments/<uuid:payment_id>")
+@allow(API_GATEWAY, SAGA_WORKERS)
 @transactional
 def get_payment(payment_id: uuid.UUID) -> Response:
     """One payment."""

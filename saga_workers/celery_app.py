@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 from kombu import Queue
 
 from campus_common.config import Settings, load_settings
@@ -74,6 +74,17 @@ def configure(celery: Celery, settings: Settings | None = None) -> None:
     settings = settings or load_settings()
     celery.conf.update(celery_config(settings, list(REGISTRY)))
     configure_logging("saga_workers", settings.log_level)
+
+
+@worker_init.connect
+def _refuse_to_start_without_a_service_key(**_: object) -> None:
+    # A worker that cannot authenticate to the participants would fail every step: stop it at once.
+    from campus_common.service_auth import SAGA_WORKERS, ServiceAuthNotConfigured, require_signing_key
+
+    try:
+        require_signing_key(SAGA_WORKERS)
+    except ServiceAuthNotConfigured as exc:
+        raise SystemExit(f"saga worker refuses to start: {exc}") from exc  # Celery's signal logs other errors
 
 
 @worker_process_init.connect

@@ -17,9 +17,16 @@ from sqlalchemy import text
 from devstack.postgres import PostgresCluster
 from devstack.procs import free_port
 from devstack.redis import RedisServer
+from tests.service_credentials import install_session_keys
 
 SCHEMAS = ("user_service", "order_service", "payment_service", "notification_service",
            "create_order_saga", "accept_order_saga", "cancel_order_saga", "complete_order_saga", "saga_timers")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def service_keys() -> dict[str, str]:
+    """Real service key pairs for this session (participants refuse to start without them)."""
+    return install_session_keys()
 
 
 @pytest.fixture(scope="session")

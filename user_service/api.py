@@ -7,6 +7,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from campus_common.idempotency import current_session, idempotent, transactional
+from campus_common.service_auth import API_GATEWAY, SAGA_WORKERS
+from campus_common.service_guard import allow
 from campus_common.validation import parsed
 from campus_common.web import json_body
 from user_service import commands, service
@@ -16,14 +18,15 @@ bp = Blueprint("users", __name__)
 
 
 def user_json(user: User) -> dict[str, Any]:
-    """The user as the API shows it."""
+    """The user as the API shows it: never the card token or payout account (only /card and
+    /payout-account give those, to the saga steps that need them)."""
     return {"user_id": user.user_id, "name": user.name, "email": user.email, "role": user.role,
-            "card_token": user.card_token, "payout_account": user.payout_account,
             "customer_rating": user.customer_rating, "runner_rating": user.runner_rating,
             "created_at": user.created_at, "updated_at": user.updated_at}
 
 
 @bp.post("/users")
+@allow(API_GATEWAY)  # operators create users through the gateway
 @idempotent
 def create_user() -> tuple[Response, int]:
     """Register a customer or a runner."""
@@ -33,6 +36,7 @@ def create_user() -> tuple[Response, int]:
 
 
 @bp.get("/users")
+@allow(SAGA_WORKERS)  # the runners broadcast of create_order
 @transactional
 def list_users() -> Response:
     """Every user, or those of the role named by ``?role=``."""
@@ -42,6 +46,7 @@ def list_users() -> Response:
 
 
 @bp.get("/users/<uuid:user_id>")
+@allow(API_GATEWAY, SAGA_WORKERS)
 @transactional
 def get_user(user_id: uuid.UUID) -> Response:
     """One user."""
@@ -49,6 +54,7 @@ def get_user(user_id: uuid.UUID) -> Response:
 
 
 @bp.get("/users/<uuid:user_id>/card")
+@allow(SAGA_WORKERS)  # only the payment step needs the card
 @transactional
 def get_card(user_id: uuid.UUID) -> Response:
     """The customer's card token, for the payment step."""
@@ -56,6 +62,7 @@ def get_card(user_id: uuid.UUID) -> Response:
 
 
 @bp.get("/users/<uuid:user_id>/payout-account")
+@allow(SAGA_WORKERS)  # only the capture step needs it
 @transactional
 def get_payout_account(user_id: uuid.UUID) -> Response:
     """The runner's payout account, for the capture step."""

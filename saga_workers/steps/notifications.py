@@ -6,12 +6,14 @@ from typing import Any
 from saga_workers.engine.context import StepContext
 from saga_workers.steps import call, users
 
+SERVICE = "notification_service"
+
 
 def _send(ctx: StepContext, notes: list[tuple[str, str, dict[str, Any]]]) -> dict[str, Any]:
     order_id = ctx.payload["order_id"]
     body = {"notifications": [{"user_id": user_id, "type": kind, "order_id": order_id, "payload": payload}
                               for user_id, kind, payload in notes]}
-    answer = call(ctx, "POST", f"{ctx.settings.notification_service_url}/notifications/batch", body)
+    answer = call(ctx, SERVICE, "POST", f"{ctx.settings.notification_service_url}/notifications/batch", body)
     return {"sent": len(answer["notifications"])}
 
 

@@ -7,6 +7,8 @@ from campus_common.http import BusinessRefusal
 from saga_workers.engine.context import StepContext, StepRefused
 from saga_workers.steps import call
 
+SERVICE = "order_service"
+
 
 def _url(ctx: StepContext, suffix: str = "") -> str:
     return f"{ctx.settings.order_service_url}/orders/{ctx.payload['order_id']}{suffix}"
@@ -19,7 +21,7 @@ def _order_summary(order: dict[str, Any]) -> dict[str, Any]:
 def create_pending(ctx: StepContext) -> dict[str, Any]:
     """Create the order in PENDING."""
     p = ctx.payload
-    order = call(ctx, "POST", f"{ctx.settings.order_service_url}/orders", {
+    order = call(ctx, SERVICE, "POST", f"{ctx.settings.order_service_url}/orders", {
         "order_id": p["order_id"], "customer_id": p["customer_id"], "saga_id": ctx.saga_id,
         "items": p["items"], "store_location": p["store_location"],
         "delivery_location": p["delivery_location"]})
@@ -33,14 +35,14 @@ def cancel_pending(ctx: StepContext) -> None:
 
 def cancel_created(ctx: StepContext) -> dict[str, Any]:
     """Pivot of cancel_order: CREATED -> CANCELLED with the reason."""
-    order = call(ctx, "POST", _url(ctx, "/cancel"),
+    order = call(ctx, SERVICE, "POST", _url(ctx, "/cancel"),
                  {"reason": ctx.payload.get("reason") or "cancelled", "expected_status": "CREATED"})
     return _order_summary(order)
 
 
 def _cancel(ctx: StepContext, expected: str, reason: str) -> None:
     try:
-        call(ctx, "POST", _url(ctx, "/cancel"), {"reason": reason, "expected_status": expected})
+        call(ctx, SERVICE, "POST", _url(ctx, "/cancel"), {"reason": reason, "expected_status": expected})
     except BusinessRefusal as exc:
         if exc.status != 404:  # an order never created needs no cancelling
             raise
@@ -48,18 +50,18 @@ def _cancel(ctx: StepContext, expected: str, reason: str) -> None:
 
 def mark_created(ctx: StepContext) -> dict[str, Any]:
     """Pivot of create_order: PENDING -> CREATED."""
-    return _order_summary(call(ctx, "POST", _url(ctx, "/mark-created")))
+    return _order_summary(call(ctx, SERVICE, "POST", _url(ctx, "/mark-created")))
 
 
 def accept(ctx: StepContext) -> dict[str, Any]:
     """CREATED -> ACCEPTED by the runner (refused when cancelled or taken)."""
-    return _order_summary(call(ctx, "POST", _url(ctx, "/accept"), {"runner_id": ctx.payload["runner_id"]}))
+    return _order_summary(call(ctx, SERVICE, "POST", _url(ctx, "/accept"), {"runner_id": ctx.payload["runner_id"]}))
 
 
 def undo_accept(ctx: StepContext) -> None:
     """Compensation: back to CREATED with the runner cleared (no-op when not accepted by them)."""
     try:
-        call(ctx, "POST", _url(ctx, "/undo-accept"), {"runner_id": ctx.payload["runner_id"]})
+        call(ctx, SERVICE, "POST", _url(ctx, "/undo-accept"), {"runner_id": ctx.payload["runner_id"]})
     except BusinessRefusal as exc:
         if exc.status != 404:
             raise
@@ -67,7 +69,7 @@ def undo_accept(ctx: StepContext) -> None:
 
 def check_delivered(ctx: StepContext) -> dict[str, Any]:
     """complete_order's guard: the order is DELIVERED by this runner."""
-    order = call(ctx, "GET", _url(ctx))
+    order = call(ctx, SERVICE, "GET", _url(ctx))
     if order["status"] != "DELIVERED":
         raise StepRefused("invalid_transition", f"order is {order['status']}, not DELIVERED")
     if order.get("runner_id") != ctx.payload["runner_id"]:
@@ -77,4 +79,4 @@ def check_delivered(ctx: StepContext) -> dict[str, Any]:
 
 def mark_completed(ctx: StepContext) -> dict[str, Any]:
     """Pivot of complete_order: DELIVERED -> COMPLETED."""
-    return _order_summary(call(ctx, "POST", _url(ctx, "/complete")))
+    return _order_summary(call(ctx, SERVICE, "POST", _url(ctx, "/complete")))

@@ -6,6 +6,8 @@ from typing import Any
 from saga_workers.engine.context import StepContext
 from saga_workers.steps import call
 
+SERVICE = "payment_service"
+
 
 def _url(ctx: StepContext, action: str) -> str:
     return f"{ctx.settings.payment_service_url}/payments/{action}"
@@ -19,7 +21,7 @@ def _summary(payment: dict[str, Any] | None) -> dict[str, Any]:
 
 def authorize(ctx: StepContext) -> dict[str, Any]:
     """Hold the order's total on the customer's card."""
-    return _summary(call(ctx, "POST", _url(ctx, "authorize"), {
+    return _summary(call(ctx, SERVICE, "POST", _url(ctx, "authorize"), {
         "order_id": ctx.payload["order_id"], "customer_id": ctx.payload["customer_id"],
         "amount": ctx.output_of("create_order")["total"],
         "card_token": ctx.output_of("get_payment_info")["card_token"]}))
@@ -27,18 +29,18 @@ def authorize(ctx: StepContext) -> dict[str, Any]:
 
 def release(ctx: StepContext) -> dict[str, Any]:
     """Void the hold (compensation of authorize; also a cancel_order step)."""
-    answer = call(ctx, "POST", _url(ctx, "release"), {"order_id": ctx.payload["order_id"]})
+    answer = call(ctx, SERVICE, "POST", _url(ctx, "release"), {"order_id": ctx.payload["order_id"]})
     return _summary(answer.get("payment") if "payment" in answer else answer)
 
 
 def capture(ctx: StepContext) -> dict[str, Any]:
     """Charge the hold and pay it out to the runner's account."""
-    return _summary(call(ctx, "POST", _url(ctx, "capture"), {
+    return _summary(call(ctx, SERVICE, "POST", _url(ctx, "capture"), {
         "order_id": ctx.payload["order_id"],
         "payout_account": ctx.output_of("get_payout_account")["payout_account"]}))
 
 
 def refund(ctx: StepContext) -> dict[str, Any]:
     """Compensation of capture: give the money back."""
-    answer = call(ctx, "POST", _url(ctx, "refund"), {"order_id": ctx.payload["order_id"]})
+    answer = call(ctx, SERVICE, "POST", _url(ctx, "refund"), {"order_id": ctx.payload["order_id"]})
     return _summary(answer.get("payment") if "payment" in answer else answer)

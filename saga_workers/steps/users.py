@@ -6,20 +6,23 @@ from typing import Any
 from saga_workers.engine.context import StepContext
 from saga_workers.steps import call
 
+SERVICE = "user_service"
+
 
 def card_on_file(ctx: StepContext) -> dict[str, Any]:
     """The customer's card token (refused when there is none)."""
-    card = call(ctx, "GET", f"{ctx.settings.user_service_url}/users/{ctx.payload['customer_id']}/card")
+    card = call(ctx, SERVICE, "GET", f"{ctx.settings.user_service_url}/users/{ctx.payload['customer_id']}/card")
     return {"card_token": card["card_token"]}
 
 
 def payout_account(ctx: StepContext) -> dict[str, Any]:
     """The runner's payout account (refused when there is none)."""
-    account = call(ctx, "GET", f"{ctx.settings.user_service_url}/users/{ctx.payload['runner_id']}/payout-account")
+    url = f"{ctx.settings.user_service_url}/users/{ctx.payload['runner_id']}/payout-account"
+    account = call(ctx, SERVICE, "GET", url)
     return {"payout_account": account["payout_account"]}
 
 
 def runner_ids(ctx: StepContext) -> list[str]:
     """Every runner's id, for the ORDER_READY_FOR_RUNNER broadcast."""
-    answer = call(ctx, "GET", f"{ctx.settings.user_service_url}/users?role=runner")
+    answer = call(ctx, SERVICE, "GET", f"{ctx.settings.user_service_url}/users?role=runner")
     return [user["user_id"] for user in answer["users"]]

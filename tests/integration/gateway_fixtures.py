@@ -17,6 +17,7 @@ from api_gateway import create_app
 from api_gateway.auth import issue_token
 from campus_common import http
 from campus_common.config import load_settings
+from campus_common.service_auth import API_GATEWAY
 
 SECRET = "gateway-test-secret-of-at-least-32-bytes"
 ORDER = {"items": [{"name": "Pad thai", "price": "9.50", "quantity": 2}],
@@ -80,7 +81,7 @@ class Gateway:
 def notifications(user_id: str) -> list[dict[str, Any]]:
     """What the notification service recorded for ``user_id`` (read over its own HTTP API)."""
     url = f"{load_settings().notification_service_url}/notifications?user_id={user_id}"
-    return http.call("GET", url)["notifications"]
+    return http.call("GET", url, caller=API_GATEWAY, audience="notification_service")["notifications"]
 
 
 @pytest.fixture()

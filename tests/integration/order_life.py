@@ -5,6 +5,7 @@ from typing import Any
 
 from campus_common import http
 from campus_common.config import load_settings
+from campus_common.service_auth import API_GATEWAY
 from saga_workers.service import start_saga
 from tests.integration.saga_helpers import create_user, order_payload, wait_for_saga
 
@@ -43,7 +44,8 @@ def progress(ctx: dict[str, Any], *statuses: str) -> None:
     """The runner moves the order along (a direct call: not a saga)."""
     url = f"{load_settings().order_service_url}/orders/{ctx['order_id']}/status"
     for status in statuses:
-        http.call("PUT", url, json={"status": status, "runner_id": ctx["runner_id"]})
+        http.call("PUT", url, json={"status": status, "runner_id": ctx["runner_id"]}, caller=API_GATEWAY,
+                  audience="order_service")
 
 
 def expire_accept_deadline(order_id: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from campus_common import http
 from campus_common.config import load_settings
+from campus_common.service_auth import API_GATEWAY
 
 FINAL = ("COMPLETED", "COMPENSATED", "FAILED")
 
@@ -20,7 +21,8 @@ def create_user(role: str, **extra: Any) -> str:
     else:
         body["payout_account"] = extra.pop("payout_account", f"acct_{uuid.uuid4().hex[:8]}")
     body.update(extra)
-    return http.call("POST", f"{load_settings().user_service_url}/users", json=body)["user_id"]
+    return http.call("POST", f"{load_settings().user_service_url}/users", json=body,
+                     caller=API_GATEWAY, audience="user_service")["user_id"]
 
 
 def order_payload(customer_id: str, price: str = "6.50", quantity: int = 2) -> dict[str, Any]:
@@ -46,18 +48,20 @@ def wait_for_saga(saga_id: str, timeout: float = 30.0, statuses: tuple[str, ...]
 
 def order(order_id: str) -> dict[str, Any]:
     """The order as the order service has it."""
-    return http.call("GET", f"{load_settings().order_service_url}/orders/{order_id}")
+    return http.call("GET", f"{load_settings().order_service_url}/orders/{order_id}", caller=API_GATEWAY,
+                     audience="order_service")
 
 
 def payments(order_id: str) -> list[dict[str, Any]]:
     """Every payment the payment service holds for the order."""
-    return http.call("GET", f"{load_settings().payment_service_url}/payments?order_id={order_id}")["payments"]
+    url = f"{load_settings().payment_service_url}/payments?order_id={order_id}"
+    return http.call("GET", url, caller=API_GATEWAY, audience="payment_service")["payments"]
 
 
 def notifications(order_id: str) -> list[dict[str, Any]]:
     """Every notification sent about the order."""
     url = f"{load_settings().notification_service_url}/notifications?order_id={order_id}"
-    return http.call("GET", url)["notifications"]
+    return http.call("GET", url, caller=API_GATEWAY, audience="notification_service")["notifications"]
 
 
 def step_statuses(saga: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -8,6 +8,7 @@ import pytest
 
 from campus_common import http
 from campus_common.config import load_settings
+from campus_common.service_auth import SAGA_WORKERS
 from saga_workers.service import start_saga
 from tests.integration.saga_helpers import (create_user, notifications, order, order_payload, payments,
                                             step_statuses, wait_for_failed_attempt, wait_for_saga)
@@ -125,7 +126,8 @@ def test_same_idempotency_key_starts_one_saga_and_one_order(worker):
     assert (first.created, again.created) == (True, False)
     assert again.saga_id == first.saga_id and again.payload["order_id"] == payload["order_id"]
     wait_for_saga(first.saga_id)
-    listed = http.call("GET", f"{load_settings().order_service_url}/orders?customer_id={customer}")["orders"]
+    listed = http.call("GET", f"{load_settings().order_service_url}/orders?customer_id={customer}",
+                       caller=SAGA_WORKERS, audience="order_service")["orders"]
     assert [o["order_id"] for o in listed] == [payload["order_id"]]
 
 
@@ -146,7 +148,8 @@ def test_redelivered_step_is_applied_once(worker, saga_app):
     runner.store.begin_action(saga_id, 2)
     http.call("POST", f"{load_settings().payment_service_url}/payments/authorize",
               json={"order_id": payload["order_id"], "customer_id": customer, "amount": "16.99",
-                    "card_token": "tok_visa"}, idempotency_key=f"{saga_id}:authorize_payment:action")
+                    "card_token": "tok_visa"}, idempotency_key=f"{saga_id}:authorize_payment:action",
+              caller=SAGA_WORKERS, audience="payment_service")
 
     dispatch.send_steps(saga_app, REGISTRY["create_order"], saga_id, from_index=2)  # the redelivery
     saga = wait_for_saga(saga_id)

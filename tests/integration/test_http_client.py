@@ -8,7 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from campus_common import http
+from campus_common.service_auth import SAGA_WORKERS
 from devstack.procs import free_port
+
+AS_WORKERS = {"caller": SAGA_WORKERS, "audience": "order_service"}
 
 
 @pytest.fixture()
@@ -51,8 +54,8 @@ def test_a_request_cut_after_it_was_sent_may_have_happened(silent_server):
 def test_refusals_and_server_errors_are_told_apart(participants):
     base = participants.order_service.url
     with pytest.raises(http.BusinessRefusal) as refused:
-        http.call("GET", f"{base}/orders/00000000-0000-4000-8000-000000000000")
+        http.call("GET", f"{base}/orders/00000000-0000-4000-8000-000000000000", **AS_WORKERS)
     assert (refused.value.status, refused.value.code) == (404, "not_found")
     with pytest.raises(http.BusinessRefusal) as invalid:
-        http.call("POST", f"{base}/orders", json={"items": []})
+        http.call("POST", f"{base}/orders", json={"items": []}, **AS_WORKERS)
     assert invalid.value.status == 422 and invalid.value.details

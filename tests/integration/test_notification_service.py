@@ -11,13 +11,14 @@ from werkzeug.test import TestResponse
 
 from campus_common.db import get_engine
 from notification_service import create_app
+from tests.service_credentials import trusted
 
 USER_ID, RUNNER_ID, ORDER_ID = (str(uuid.uuid4()) for _ in range(3))
 
 
 @pytest.fixture()
 def client(clean_db: str) -> FlaskClient:
-    return create_app({"DATABASE_URL": clean_db}).test_client()
+    return trusted(create_app({"DATABASE_URL": clean_db})).test_client()
 
 
 def note(type_: str = "ORDER_CREATED", user_id: str = USER_ID, order_id: str | None = ORDER_ID,

@@ -206,18 +206,22 @@ def test_beat_cancels_an_order_nobody_accepts_within_the_timeout(worker, saga_ap
 def test_a_timeout_refused_by_an_acceptance_that_is_later_undone_fires_again(worker, saga_app, monkeypatch):
     from campus_common import http
     from campus_common.config import load_settings
+    from campus_common.service_auth import SAGA_WORKERS
 
     monkeypatch.setenv("SAGA_STALL_SECONDS", "0")
     ctx = created_order()
     url = f"{load_settings().order_service_url}/orders/{ctx['order_id']}"
     keys = {"accept": "ghost:accept_order:action", "undo": "ghost:accept_order:compensation"}
-    http.call("POST", f"{url}/accept", json={"runner_id": ctx["runner_id"]}, idempotency_key=keys["accept"])
+    as_workers = {"caller": SAGA_WORKERS, "audience": "order_service"}
+    http.call("POST", f"{url}/accept", json={"runner_id": ctx["runner_id"]}, idempotency_key=keys["accept"],
+              **as_workers)
     expire_accept_deadline(ctx["order_id"])
 
     assert maintenance.fire_due_timeouts() == 1
     [refused] = list_sagas(saga_type="cancel_order")[0]
     assert wait_for_saga(refused["saga_id"])["status"] == "COMPENSATED"
-    http.call("POST", f"{url}/undo-accept", json={"runner_id": ctx["runner_id"]}, idempotency_key=keys["undo"])
+    http.call("POST", f"{url}/undo-accept", json={"runner_id": ctx["runner_id"]}, idempotency_key=keys["undo"],
+              **as_workers)
 
     assert maintenance.fire_due_timeouts() == 1
     sagas, _ = list_sagas(saga_type="cancel_order")

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 import order_service
 from campus_common.db import get_engine
+from tests.service_credentials import trusted
 
 RUNNER, OTHER_RUNNER = str(uuid.uuid4()), str(uuid.uuid4())
 # The legal path and the call that takes an order one step along it.
@@ -34,7 +35,7 @@ STAMP = {"ACCEPTED": "accepted_at", "PLACED": "placed_at", "ON_THE_WAY": "picked
 @pytest.fixture()
 def app(clean_db: str, monkeypatch: pytest.MonkeyPatch) -> Flask:
     monkeypatch.delenv("DELIVERY_FEE", raising=False)
-    return order_service.create_app({"DATABASE_URL": clean_db})
+    return trusted(order_service.create_app({"DATABASE_URL": clean_db}))
 
 
 @pytest.fixture()
@@ -117,7 +118,7 @@ def test_money_is_decimal_not_float(client: FlaskClient) -> None:
 
 def test_delivery_fee_comes_from_the_environment(clean_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DELIVERY_FEE", "5.00")
-    client = order_service.create_app({"DATABASE_URL": clean_db}).test_client()
+    client = trusted(order_service.create_app({"DATABASE_URL": clean_db})).test_client()
 
     order = create(client)
 

@@ -16,13 +16,14 @@ from werkzeug.test import TestResponse
 from campus_common.db import get_engine
 from campus_common.idempotency import ACTION_SUFFIX, COMPENSATE_SUFFIX
 from payment_service import create_app
+from tests.service_credentials import trusted
 
 CUSTOMER_ID = str(uuid.uuid4())
 
 
 @pytest.fixture()
 def app(clean_db: str) -> Flask:
-    return create_app({"DATABASE_URL": clean_db})
+    return trusted(create_app({"DATABASE_URL": clean_db}))
 
 
 @pytest.fixture()

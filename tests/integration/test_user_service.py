@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from campus_common.db import get_engine
+from tests.service_credentials import trusted
 from user_service import create_app
 
 CUSTOMER = {"name": "Ada Lovelace", "email": "ada@campus.edu", "role": "customer", "card_token": "tok_visa"}
@@ -19,7 +20,7 @@ RUNNER = {"name": "Rui Costa", "email": "rui@campus.edu", "role": "runner", "pay
 
 @pytest.fixture()
 def app(clean_db: str) -> Flask:
-    return create_app({"DATABASE_URL": clean_db})
+    return trusted(create_app({"DATABASE_URL": clean_db}))
 
 
 @pytest.fixture()
@@ -44,8 +45,10 @@ def test_a_registered_customer_can_be_read_back_with_default_ratings(client: Fla
     assert created.status_code == 201
     user = created.get_json()
     assert uuid.UUID(user["user_id"])
-    assert {k: user[k] for k in CUSTOMER} == CUSTOMER
-    assert user["payout_account"] is None
+    public = {k: v for k, v in CUSTOMER.items() if k != "card_token"}
+    assert {k: user[k] for k in public} == public
+    assert "card_token" not in user and "payout_account" not in user  # only /card and /payout-account tell
+    assert client.get(f"/users/{user['user_id']}/card").get_json()["card_token"] == "tok_visa"
     assert user["customer_rating"] == "5.0" and user["runner_rating"] == "5.0"
     assert user["created_at"] and user["updated_at"]
     assert client.get(f"/users/{user['user_id']}").get_json() == user

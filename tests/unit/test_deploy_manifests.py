@@ -42,8 +42,12 @@ TOOL_ENV_NAMES = {"FLOWER_BASIC_AUTH"}
 
 
 def config_env_names() -> set[str]:
-    """Every quoted upper-case name in campus_common/config.py (the settings it reads), and the tools' own."""
-    return set(re.findall(r'"([A-Z][A-Z0-9_]*)"', (ROOT / "campus_common" / "config.py").read_text())) | TOOL_ENV_NAMES
+    """Every quoted upper-case name in campus_common/config.py (the settings it reads), the tools' own, and the
+    service keys."""
+    from campus_common.service_auth import environment_variables
+
+    names = set(re.findall(r'"([A-Z][A-Z0-9_]*)"', (ROOT / "campus_common" / "config.py").read_text()))
+    return names | TOOL_ENV_NAMES | environment_variables()
 
 
 @functools.cache
