@@ -112,7 +112,7 @@ def test_the_gateway_and_the_workers_refuse_to_start_without_their_key(monkeypat
     monkeypatch.delenv(private_key_variable(API_GATEWAY), raising=False)
     monkeypatch.delenv(private_key_variable(SAGA_WORKERS), raising=False)
     with pytest.raises(ServiceAuthNotConfigured):
-        create_app({**NO_DB, "GATEWAY_JWT_SECRET": "g" * 40})
+        create_app({**NO_DB, "GATEWAY_JWT_SECRET": "a-random-test-secret-k9Qx2Lw7Vb4Nz8Rt3Hy6"})
     with pytest.raises(SystemExit):
         _refuse_to_start_without_a_service_key()
 
