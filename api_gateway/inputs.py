@@ -13,8 +13,8 @@ from uuid import UUID
 from flask import request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from api_gateway.openapi import ensure_json_object
 from campus_common.errors import NotFound
-from campus_common.web import json_body
 from order_service.domain import (MAX_ITEMS, MAX_NAME, MAX_PRICE, MAX_QUANTITY, MAX_TEXT, RUNNER_STEPS, Item,
                                   OrderStatus, parse_price, parse_quantity, parse_text)
 
@@ -138,9 +138,9 @@ def validated(location: str) -> Any:
 
 
 def cancel_reason(default: str) -> str:
-    """The cancel request's ``reason``, or ``default``; a body that is there must be a JSON object (400)."""
+    """The cancel request's ``reason``, or ``default``; a body that is there must be a JSON object."""
     if request.get_data():
-        json_body()
+        ensure_json_object()
     return validated("json").reason or default
 
 

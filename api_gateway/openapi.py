@@ -19,9 +19,6 @@ from api_gateway.schemas import ErrorBody
 from campus_common.errors import ApiError, ValidationError
 from campus_common.web import json_body
 
-BODY_LOCATIONS = ("json",)
-
-
 def _before(req: Any, resp: Any, error: Exception | None, instance: Any, model_adapter: Any = None) -> None:
     """Turn spectree's validation error into ours (raised, so the app's error handlers render it)."""
     if error is None:
@@ -35,17 +32,18 @@ def as_api_error(error: pydantic.ValidationError) -> ApiError:
     """A pydantic error as the gateway answers it; the shared parsers' messages are kept word for word."""
     if error.title == "IdempotencyHeaders":
         return ApiError(_message(error.errors()[0]), code="invalid_idempotency_key")
-    if request.method in ("POST", "PUT") and _is_body_error(error):
-        json_body()  # 400 malformed_json when the body is not a JSON object at all
-        if not request.is_json:
-            return ApiError("send the body as JSON with Content-Type: application/json", status=415,
-                            code="unsupported_media_type")
+    if error.title in BODY_MODELS:
+        ensure_json_object()
     details = {_field(item["loc"]): _message(item) for item in error.errors()}
     return ValidationError("invalid input: " + ", ".join(sorted(details)), details=details)
 
 
-def _is_body_error(error: pydantic.ValidationError) -> bool:
-    return error.title in BODY_MODELS
+def ensure_json_object() -> None:
+    """400 malformed_json unless the body is a JSON object; 415 unless it was sent as JSON."""
+    json_body()
+    if not request.is_json:
+        raise ApiError("send the body as JSON with Content-Type: application/json", status=415,
+                       code="unsupported_media_type")
 
 
 def _field(loc: tuple[Any, ...]) -> str:
