@@ -34,7 +34,7 @@ def celery_config(settings: Settings, saga_types: list[str]) -> dict:
         # Declared, not created on first use: Flower, `inspect` and any worker see every queue at once.
         task_queues=[Queue(queue) for queue in sorted({route["queue"] for route in routes.values()})],
         task_default_queue=MAINTENANCE_QUEUE,
-        task_send_sent_event=settings.celery_task_events,
+        task_send_sent_event=settings.celery_task_events and settings.celery_task_sent_events,
         worker_send_task_events=settings.celery_task_events,
         timezone="UTC",
         beat_schedule={
