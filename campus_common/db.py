@@ -5,26 +5,42 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from campus_common import jsonutil
 
-_engines: dict[str, Engine] = {}
+_engines: dict[tuple[str, bool], Engine] = {}
+_factories: dict[tuple[str, bool], sessionmaker] = {}
 _lock = threading.Lock()
 
 
-def get_engine(url: str) -> Engine:
-    """Return the pooled engine for ``url``, creating it on first use (never at import time)."""
+def get_engine(url: str, pre_ping: bool = True) -> Engine:
+    """Return the pooled engine for ``url``, creating it on first use (never at import time).
+
+    ``pre_ping`` tests each connection with a round trip when it leaves the pool, so a Postgres
+    restart costs a caller nothing; callers that retry on connection errors anyway (the saga
+    tasks do) save that round trip per transaction with ``pre_ping=False``.
+    """
+    key = (url, pre_ping)
     with _lock:
-        engine = _engines.get(url)
+        engine = _engines.get(key)
         if engine is None:
-            # pre_ping survives a Postgres restart; recycle bounds a connection's life.
-            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+            # recycle bounds a connection's life.
+            engine = create_engine(url, pool_pre_ping=pre_ping, pool_size=5, max_overflow=10,
                                    pool_recycle=1800, json_serializer=jsonutil.dumps,
                                    json_deserializer=jsonutil.loads)
-            _engines[url] = engine
+            _engines[key] = engine
         return engine
+
+
+def _session_factory(url: str, pre_ping: bool) -> sessionmaker:
+    """One sessionmaker per engine: building one makes a class, too dear for every unit of work."""
+    key = (url, pre_ping)
+    factory = _factories.get(key)
+    if factory is None or factory.kw.get("bind") is not get_engine(url, pre_ping):
+        factory = _factories[key] = sessionmaker(bind=get_engine(url, pre_ping), expire_on_commit=False)
+    return factory
 
 
 def dispose_engines() -> None:
@@ -33,24 +49,30 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        _factories.clear()
 
 
 class Database:
     """One database URL and the sessions (units of work) opened on it."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._factory = sessionmaker(bind=get_engine(url), expire_on_commit=False)
+    def __init__(self, url: str, pre_ping: bool = True) -> None:
+        self.url, self.pre_ping = url, pre_ping
 
     @property
     def engine(self) -> Engine:
         """The pooled engine behind this database."""
-        return get_engine(self.url)
+        return get_engine(self.url, self.pre_ping)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A transaction on a plain connection (no ORM session): committed at the end, rolled back on error."""
+        with self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """A transaction: committed when the block ends, rolled back when it raises."""
-        session = self._factory()
+        session = _session_factory(self.url, self.pre_ping)()
         try:
             yield session
             session.commit()
