@@ -4,7 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, literal, select, update
+from functools import lru_cache
+
+from sqlalchemy import and_, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
@@ -28,15 +30,54 @@ class Attempt:
     outputs: dict[str, Any]
 
 
+class _HotStatements:
+    """A step's statements, built once per schema: building and cache-keying Core statements on
+    every call cost more worker CPU than running them (issue 12's profile)."""
+
+    def __init__(self, schema: str) -> None:
+        options = {"schema_translate_map": translate(schema)}
+        saga = bindparam("b_saga_id", type_=instances.c.saga_id.type)
+        index = bindparam("b_index", type_=instances.c.current_step.type)
+        waiting = and_(instances.c.saga_id == saga, instances.c.status == "STARTED", instances.c.current_step == index)
+        self.claim = update(instances).where(waiting).values(
+            updated_at=func.now(), version=instances.c.version + 1).returning(
+            instances.c.round, instances.c.payload, instances.c.step_outputs).execution_options(**options)
+        phase, round_ = bindparam("b_phase", type_=step_log.c.phase.type), bindparam("b_round", type_=step_log.c.round.type)
+        same = and_(step_log.c.saga_id == saga, step_log.c.step_index == index, step_log.c.phase == phase,
+                    step_log.c.round == round_)
+        number = select(func.coalesce(func.max(step_log.c.attempt), 0) + 1).where(same).scalar_subquery()
+        self.insert_attempt = insert(step_log).values(
+            saga_id=saga, step_index=index, step_name=bindparam("b_name", type_=step_log.c.step_name.type),
+            phase=phase, round=round_, attempt=number, status="RUNNING", outcome_unknown=False,
+            started_at=func.now()).returning(step_log.c.id, step_log.c.attempt).execution_options(**options)
+        self.finish_log = update(step_log).where(step_log.c.id == bindparam("b_log_id", type_=step_log.c.id.type)).values(
+            status=bindparam("b_status", type_=step_log.c.status.type),
+            error=bindparam("b_error", type_=step_log.c.error.type),
+            outcome_unknown=bindparam("b_unknown", type_=step_log.c.outcome_unknown.type),
+            finished_at=func.now()).execution_options(**options)
+        self.advance = update(instances).where(waiting).values(
+            current_step=index + 1, current_step_name=bindparam("b_next_name", type_=instances.c.current_step_name.type),
+            step_outputs=instances.c.step_outputs.op("||")(bindparam("b_recorded", type_=JSONB)),
+            status=bindparam("b_status", type_=instances.c.status.type), error=None, updated_at=func.now(),
+            version=instances.c.version + 1).execution_options(**options)
+
+
+@lru_cache(maxsize=None)
+def _hot(schema: str) -> _HotStatements:
+    return _HotStatements(schema)
+
+
 class SagaStore:
     """Reads and writes one saga type's schema."""
 
     def __init__(self, db: Database, definition: SagaDefinition) -> None:
         self.db, self.definition = db, definition
         self._options = {"schema_translate_map": translate(definition.schema)}
+        self._hot = _hot(definition.schema)
 
     def _session(self):
-        return self.db.unit_of_work()
+        # A plain connection's transaction: Core statements need no ORM session around them.
+        return self.db.transaction()
 
     def _exec(self, session: Session, statement: Any):
         return session.execute(statement.execution_options(**self._options))
@@ -95,10 +136,7 @@ class SagaStore:
         with self._session() as session:
             # One conditional UPDATE locks the row, checks the saga waits for this step and records
             # progress (the sweeper reads updated_at); the lock serializes copies of the step.
-            row = self._exec(session, update(instances).where(
-                instances.c.saga_id == saga_id, instances.c.status == "STARTED", instances.c.current_step == index,
-            ).values(updated_at=func.now(), version=instances.c.version + 1).returning(
-                instances.c.round, instances.c.payload, instances.c.step_outputs)).first()
+            row = session.execute(self._hot.claim, {"b_saga_id": saga_id, "b_index": index}).first()
             if row is None:
                 return None
             return self._insert_attempt(session, saga_id, row, index, ACTION)
@@ -109,13 +147,9 @@ class SagaStore:
 
     def _insert_attempt(self, session: Session, saga_id: str, row: Any, index: int, phase: str) -> Attempt:
         """Insert the next attempt of (step, phase) in this round; the caller holds the saga row's lock."""
-        same = and_(step_log.c.saga_id == saga_id, step_log.c.step_index == index,
-                    step_log.c.phase == phase, step_log.c.round == row.round)
-        number = select(func.coalesce(func.max(step_log.c.attempt), 0) + 1).where(same).scalar_subquery()
-        log_id, attempt = self._exec(session, insert(step_log).values(
-            saga_id=saga_id, step_index=index, step_name=self.definition.step(index).name, phase=phase,
-            round=row.round, attempt=number, status="RUNNING", outcome_unknown=False,
-            started_at=func.now()).returning(step_log.c.id, step_log.c.attempt)).one()
+        log_id, attempt = session.execute(self._hot.insert_attempt, {
+            "b_saga_id": saga_id, "b_index": index, "b_phase": phase, "b_round": row.round,
+            "b_name": self.definition.step(index).name}).one()
         return Attempt(log_id, index, attempt, row.payload, row.step_outputs)
 
     def _touch(self, session: Session, saga_id: str, **values: Any) -> int:
@@ -125,22 +159,19 @@ class SagaStore:
 
     def _finish_log(self, session: Session, log_id: int, status: str, error: str | None = None,
                     outcome_unknown: bool = False) -> None:
-        self._exec(session, update(step_log).where(step_log.c.id == log_id).values(
-            status=status, error=error, outcome_unknown=outcome_unknown, finished_at=func.now()))
+        session.execute(self._hot.finish_log, {"b_log_id": log_id, "b_status": status, "b_error": error,
+                                               "b_unknown": outcome_unknown})
 
     def finish_action(self, saga_id: str, attempt: Attempt, output: dict[str, Any] | None) -> bool:
         """Record the step done and advance the saga; False when another copy advanced it first."""
         index = attempt.step_index
         last = index == len(self.definition.steps) - 1
-        recorded = literal({self.definition.step(index).name: output or {}}, type_=JSONB)
         with self._session() as session:
             self._finish_log(session, attempt.log_id, "DONE")
-            advanced = self._exec(session, update(instances).where(
-                instances.c.saga_id == saga_id, instances.c.status == "STARTED", instances.c.current_step == index,
-            ).values(current_step=index + 1, current_step_name=self.definition.name_at(index + 1),
-                     step_outputs=instances.c.step_outputs.op("||")(recorded),
-                     status="COMPLETED" if last else "STARTED", error=None, updated_at=func.now(),
-                     version=instances.c.version + 1)).rowcount
+            advanced = session.execute(self._hot.advance, {
+                "b_saga_id": saga_id, "b_index": index, "b_next_name": self.definition.name_at(index + 1),
+                "b_recorded": {self.definition.step(index).name: output or {}},
+                "b_status": "COMPLETED" if last else "STARTED"}).rowcount
             return advanced == 1
 
     def has_attempt(self, saga_id: str, index: int) -> bool:
