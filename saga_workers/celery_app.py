@@ -22,7 +22,11 @@ def celery_config(settings: Settings, saga_types: list[str]) -> dict:
         broker_connection_retry_on_startup=True,
         # A task held by a dead worker comes back after this; it must exceed every retry countdown
         # (SAGA_RETRY_BACKOFF_MAX_SECONDS) or ETA retries would be delivered twice.
-        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout_seconds},
+        # Ten priority levels (a Redis list per level and queue, "<queue>\x06\x16<level>" for levels
+        # 1-9): the consumer pops the lowest level first, which gives depth-first progress
+        # (dispatch.step_priority). Whatever measures queue depth must add the levels up.
+        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout_seconds,
+                                  "priority_steps": list(range(10))},
         result_backend=None,
         task_ignore_result=True,
         task_acks_late=True,  # steps are idempotent, so redelivery after a crash is safe
