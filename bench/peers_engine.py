@@ -86,6 +86,7 @@ def main() -> None:
             raise SystemExit("the worker did not complete the warm-up sagas; see logs/")
         time.sleep(1.0)
         probe, load1 = C.cpu_probe(), C.loadavg()
+        spy = C.start_pyspy(worker.pid)  # only when PYSPY_OUT is set (profile runs)
         xact0 = C.psql(f"SELECT xact_commit FROM pg_stat_database WHERE datname='{P_DB}'")
         enq: dict[str, float] = {}
         cpu0, wcpu0, dcpu0 = C.cpu_snapshot(), C.tree_cpu(worker.pid), C.self_cpu()
@@ -101,6 +102,7 @@ def main() -> None:
             time.sleep(0.05)
         cpu, wcpu = C.cpu_delta(cpu0), C.tree_cpu_delta(wcpu0, C.tree_cpu(worker.pid))
         wall = time.time() - t0
+        C.stop_pyspy(spy)
         xact1 = C.psql(f"SELECT xact_commit FROM pg_stat_database WHERE datname='{P_DB}'")
         rows = wait_done(cur, list(enq), 1)
         fin = {sid: ts for sid, (status, ts) in rows.items() if status == "COMPLETED"}
