@@ -8,6 +8,7 @@ from kombu import Queue
 from campus_common.config import Settings, load_settings
 from campus_common.db import dispose_engines
 from campus_common.logs import configure_logging
+from saga_workers.dispatch import PRIORITY_STEPS
 from saga_workers import worker_logging  # noqa: F401 - connects Celery's logging signals
 
 MAINTENANCE_QUEUE = "saga_maintenance"
@@ -22,11 +23,11 @@ def celery_config(settings: Settings, saga_types: list[str]) -> dict:
         broker_connection_retry_on_startup=True,
         # A task held by a dead worker comes back after this; it must exceed every retry countdown
         # (SAGA_RETRY_BACKOFF_MAX_SECONDS) or ETA retries would be delivered twice.
-        # Ten priority levels (a Redis list per level and queue, "<queue>\x06\x16<level>" for levels
-        # 1-9): the consumer pops the lowest level first, which gives depth-first progress
-        # (dispatch.step_priority). Whatever measures queue depth must add the levels up.
+        # Priority levels (a Redis list per level and queue: "<queue>" for 0, "<queue>\x06\x169" for
+        # 9); the consumer pops level 0 first, which gives depth-first progress (dispatch.PRIORITY_STEPS).
+        # Whatever measures a queue's depth must add its levels up.
         broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout_seconds,
-                                  "priority_steps": list(range(10))},
+                                  "priority_steps": PRIORITY_STEPS},
         result_backend=None,
         task_ignore_result=True,
         task_acks_late=True,  # steps are idempotent, so redelivery after a crash is safe

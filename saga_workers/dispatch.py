@@ -16,17 +16,20 @@ def task_name(saga_type: str, task: str) -> str:
     return f"saga.{saga_type}.{task}"
 
 
-# Redis transport priorities: 0 is served first, 9 last (broker_transport_options priority_steps).
-HIGHEST_PRIORITY, LOWEST_PRIORITY = 0, 9
+# Redis transport priorities (broker_transport_options priority_steps): the consumer pops level 0
+# before level 9. A saga's first step waits at 9; everything of a saga already under way is at 0:
+# the next links a worker publishes from a chain carry no priority (Celery passes priority=None,
+# task_inherit_parent_priority being off), which the transport files at 0, and so does everything
+# published here for a saga in flight (a resumed chain, compensation, the error callback).
+# Depth-first progress: on one FIFO queue each next step would wait behind every saga started
+# since, so under a burst every saga finished at about the end; this way sagas finish in order.
+IN_FLIGHT_PRIORITY, NEW_SAGA_PRIORITY = 0, 9
+PRIORITY_STEPS = [IN_FLIGHT_PRIORITY, NEW_SAGA_PRIORITY]
 
 
 def step_priority(index: int) -> int:
-    """Depth-first progress: a saga's later step goes ahead of earlier steps and of new sagas' first.
-
-    On one FIFO queue each next step would queue behind every saga started since, so under a burst
-    every saga finished at about the end; this way sagas started first finish first.
-    """
-    return max(HIGHEST_PRIORITY + 1, LOWEST_PRIORITY - index)
+    """A saga's first step goes behind the work of sagas already running; any later step ahead."""
+    return NEW_SAGA_PRIORITY if index == 0 else IN_FLIGHT_PRIORITY
 
 
 def send_steps(app: Celery, definition: SagaDefinition, saga_id: str, from_index: int = 0) -> bool:
@@ -35,15 +38,15 @@ def send_steps(app: Celery, definition: SagaDefinition, saga_id: str, from_index
     steps = [app.signature(name, args=(saga_id, index), immutable=True, priority=step_priority(index))
              for index in range(from_index, len(definition.steps))]
     on_error = app.signature(task_name(definition.saga_type, "on_step_error"), args=(saga_id,), immutable=True,
-                             priority=HIGHEST_PRIORITY)
+                             priority=IN_FLIGHT_PRIORITY)
     return _publish(lambda: chain(*steps).apply_async(link_error=on_error), definition, saga_id)
 
 
 def send_compensation(app: Celery, definition: SagaDefinition, saga_id: str) -> bool:
-    """Enqueue the compensation of a saga that is COMPENSATING (ahead of forward steps: it undoes work)."""
+    """Enqueue the compensation of a saga that is COMPENSATING (a saga in flight: ahead of new sagas)."""
     name = task_name(definition.saga_type, "compensate")
     return _publish(lambda: app.signature(name, args=(saga_id,), immutable=True,
-                                          priority=HIGHEST_PRIORITY).apply_async(), definition, saga_id)
+                                          priority=IN_FLIGHT_PRIORITY).apply_async(), definition, saga_id)
 
 
 def _publish(send, definition: SagaDefinition, saga_id: str) -> bool:
