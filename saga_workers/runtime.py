@@ -13,9 +13,11 @@ class UnknownSagaType(KeyError):
     """No saga definition is registered under that name."""
 
 
-def runner_for(saga_type: str, saga_id: str | None = None) -> SagaRunner:
+def runner_for(saga_type: str, saga_id: str | None = None, version: str | None = None) -> SagaRunner:
     """A runner for ``saga_type`` over DATABASE_URL; given a saga, with the definition it started on.
 
+    ``version``: the definition version a claimed step was recorded with (``SagaStore.adopt``
+    checks it against the saga's row); when it is declared here the saga's pin is not read again.
     Raises DefinitionUnavailable (after stopping the saga FAILED) when no declared version can run it.
     """
     versions = sagas.VERSIONS  # read at call time: a test swaps it as a deploy would
@@ -23,6 +25,8 @@ def runner_for(saga_type: str, saga_id: str | None = None) -> SagaRunner:
         definition = versions.newest[saga_type]
     except KeyError as exc:
         raise UnknownSagaType(saga_type) from exc
+    if version is not None and version in versions.declared(saga_type):
+        definition, saga_id = versions.get(saga_type, version), None
     settings = load_settings()
     # No pre-ping: a connection that died with a Postgres restart fails its statement, and the
     # task is retried (tasks.DB_RETRY), so each transaction saves that extra round trip.

@@ -25,9 +25,23 @@ def register_saga_tasks(app: Celery, definition: SagaDefinition) -> None:
     saga_type = definition.saga_type
 
     @app.task(name=dispatch.task_name(saga_type, "run_step"), bind=True, acks_late=True, throws=(SagaFailed,), **DB_RETRY)
-    def run_step(self: Task, saga_id: str, index: int) -> str:
+    def run_step(self: Task, saga_id: str, index: int, claimed: dict | None = None) -> str:
         """Run one step; the chain goes on only when the step is done."""
-        return _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).run_step(saga_id, index))
+        claim = _usable_claim(self, claimed)
+        following = _next_link(self, saga_id, index)
+
+        def attempt() -> Verdict:
+            runner = runner_for(saga_type, saga_id, **({"version": claim["version"]} if claim else {}))
+            options: dict = {"claimed": claim["log"]} if claim else {}
+            if following is not None:
+                options["claim_next"] = True
+            verdict = runner.run_step(saga_id, index, **options)
+            if verdict.claimed is not None and following is not None:
+                # The next link is published from this dict when the task returns (celery/app/trace.py).
+                following["kwargs"] = {"claimed": {"log": verdict.claimed, "version": runner.definition.version}}
+            return verdict
+
+        return _follow(self, definition, saga_id, attempt)
 
     @app.task(name=dispatch.task_name(saga_type, "compensate"), bind=True, acks_late=True, throws=(SagaFailed,), **DB_RETRY)
     def compensate(self: Task, saga_id: str) -> str:
@@ -58,6 +72,28 @@ def _follow(task: Task, definition: SagaDefinition, saga_id: str, attempt: Calla
         row = runner_for(definition.saga_type).store.load(saga_id)
         raise SagaFailed(f"{definition.saga_type} saga {saga_id} is FAILED: {row.error if row else 'unknown'}")
     return verdict.next.value
+
+
+def _usable_claim(task: Task, claimed: dict | None) -> dict | None:
+    """The next-step attempt recorded ahead by the previous step, unless this delivery may follow a crash.
+
+    A redelivered message (its worker died, maybe mid-call) or a retry records a new attempt, as
+    without a claim, so every attempt that may have reached the participant stays in the log.
+    """
+    if not claimed or task.request.retries or (task.request.delivery_info or {}).get("redelivered"):
+        return None
+    return claimed
+
+
+def _next_link(task: Task, saga_id: str, index: int) -> dict | None:
+    """The chain's next link when it is this saga's next step (a worker publishes it after this task)."""
+    chain = task.request.chain
+    if not chain:
+        return None
+    following = chain[-1]
+    if following.get("task") != task.name or list(following.get("args") or ()) != [saga_id, index + 1]:
+        return None
+    return following
 
 
 def _end_chain(task: Task) -> None:

@@ -39,6 +39,7 @@ class Verdict:
 
     next: Next
     countdown: float = 0.0
+    claimed: int | None = None  # log id of the next step's attempt, recorded ahead (see run_step)
 
 
 def classify(exc: Exception) -> tuple[bool, bool]:
@@ -76,9 +77,17 @@ class SagaRunner:
                            step=self.definition.step(attempt.step_index).name, phase=phase,
                            payload=attempt.payload, outputs=attempt.outputs, settings=self.settings)
 
-    def run_step(self, saga_id: str, index: int) -> Verdict:
-        """Run step ``index`` once (if it is due) and record the outcome."""
-        attempt = self.store.begin_action(saga_id, index)
+    def run_step(self, saga_id: str, index: int, claimed: int | None = None, claim_next: bool = False) -> Verdict:
+        """Run step ``index`` once (if it is due) and record the outcome.
+
+        ``claimed``: the attempt a previous step recorded ahead for this one (its log id); used when
+        the saga still waits for it, else a new attempt is recorded as usual. ``claim_next``: the
+        caller hands the next step its attempt (the verdict's ``claimed``), so recording this step
+        done and the next one RUNNING is one transaction.
+        """
+        attempt = self.store.adopt(saga_id, index, claimed) if claimed is not None else None
+        if attempt is None:
+            attempt = self.store.begin_action(saga_id, index)
         if attempt is None:
             return self._not_due(saga_id, index)
         step = self.definition.step(index)
@@ -86,9 +95,13 @@ class SagaRunner:
             output = step.action(self._context(saga_id, attempt, ACTION))
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
             return self._action_failed(saga_id, attempt, exc)
+        last = index == len(self.definition.steps) - 1
+        if claim_next and not last:
+            advanced, following = self.store.finish_and_claim_next(saga_id, attempt, output)
+            return Verdict(Next.CONTINUE, claimed=following.log_id if advanced and following else None)
         if not self.store.finish_action(saga_id, attempt, output):
             return Verdict(Next.CONTINUE)
-        return Verdict(Next.COMPLETED if index == len(self.definition.steps) - 1 else Next.CONTINUE)
+        return Verdict(Next.COMPLETED if last else Next.CONTINUE)
 
     def _not_due(self, saga_id: str, index: int) -> Verdict:
         row = self.store.load(saga_id)

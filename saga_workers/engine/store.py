@@ -30,6 +30,15 @@ class Attempt:
     outputs: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class _Claim:
+    """The saga state a claimed attempt starts from (what the claiming UPDATE returned)."""
+
+    round: int
+    payload: dict[str, Any]
+    step_outputs: dict[str, Any]
+
+
 class _HotStatements:
     """A step's statements, built once per schema: building and cache-keying Core statements on
     every call cost more worker CPU than running them (issue 12's profile)."""
@@ -59,7 +68,14 @@ class _HotStatements:
             current_step=index + 1, current_step_name=bindparam("b_next_name", type_=instances.c.current_step_name.type),
             step_outputs=instances.c.step_outputs.op("||")(bindparam("b_recorded", type_=JSONB)),
             status=bindparam("b_status", type_=instances.c.status.type), error=None, updated_at=func.now(),
-            version=instances.c.version + 1).execution_options(**options)
+            version=instances.c.version + 1).returning(instances.c.round).execution_options(**options)
+        log_id = bindparam("b_log_id", type_=step_log.c.id.type)
+        self.adopt = select(instances.c.round, instances.c.payload, instances.c.step_outputs,
+                            instances.c.definition_version, instances.c.current_step_name,
+                            step_log.c.attempt, step_log.c.step_name).join_from(
+            instances, step_log, and_(step_log.c.id == log_id, step_log.c.saga_id == instances.c.saga_id)).where(
+            waiting, step_log.c.status == "RUNNING", step_log.c.phase == "action", step_log.c.step_index == index,
+            step_log.c.round == instances.c.round).execution_options(**options)
 
 
 @lru_cache(maxsize=None)
@@ -181,6 +197,39 @@ class SagaStore:
             return self._exec(session, select(step_log.c.id).where(
                 step_log.c.saga_id == saga_id, step_log.c.step_index == index, step_log.c.phase == ACTION,
                 step_log.c.round == current_round).limit(1)).first() is not None
+
+    def finish_and_claim_next(self, saga_id: str, attempt: Attempt,
+                              output: dict[str, Any] | None) -> tuple[bool, Attempt | None]:
+        """Record the step done, advance the saga and record a RUNNING attempt of the next step, in one
+        transaction: (advanced, the next step's attempt). False when another copy advanced it first.
+
+        The attempt is what ``begin_action`` would record when the next step's task starts, made
+        ahead: a step costs one write transaction instead of two. Like any RUNNING attempt it counts
+        as maybe done for compensation until it finishes.
+        """
+        index = attempt.step_index
+        with self._session() as session:
+            self._finish_log(session, attempt.log_id, "DONE")
+            row = session.execute(self._hot.advance, {
+                "b_saga_id": saga_id, "b_index": index, "b_next_name": self.definition.name_at(index + 1),
+                "b_recorded": {self.definition.step(index).name: output or {}}, "b_status": "STARTED"}).first()
+            if row is None:
+                return False, None
+            outputs = {**attempt.outputs, self.definition.step(index).name: output or {}}
+            claimed = self._insert_attempt(session, saga_id, _Claim(row.round, attempt.payload, outputs),
+                                           index + 1, ACTION)
+            return True, claimed
+
+    def adopt(self, saga_id: str, index: int, log_id: int) -> Attempt | None:
+        """The attempt ``finish_and_claim_next`` recorded for step ``index``, if the saga still waits
+        for it (STARTED there, the attempt RUNNING, same definition version and step name); else None."""
+        with self._session() as session:
+            row = session.execute(self._hot.adopt, {"b_saga_id": saga_id, "b_index": index, "b_log_id": log_id}).first()
+        name = self.definition.step(index).name
+        if row is None or row.definition_version != self.definition.version or row.step_name != name or \
+                row.current_step_name not in (None, name):
+            return None
+        return Attempt(log_id, index, row.attempt, row.payload, row.step_outputs)
 
     def fail_attempt(self, attempt: Attempt, error: str, *, refused: bool, outcome_unknown: bool) -> None:
         """Record a failed attempt (a refusal or a fault)."""

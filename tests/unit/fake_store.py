@@ -84,6 +84,23 @@ class FakeStore:
             saga.status = "COMPLETED"
         return True
 
+    def finish_and_claim_next(self, saga_id: str, attempt: Attempt,
+                              output: dict[str, Any] | None) -> tuple[bool, Attempt | None]:
+        if not self.finish_action(saga_id, attempt, output):
+            return False, None
+        saga = self.sagas[saga_id]
+        return True, self._begin(saga, saga.current_step, ACTION)
+
+    def adopt(self, saga_id: str, index: int, log_id: int) -> Attempt | None:
+        saga = self.sagas.get(saga_id)
+        if saga is None or saga.status != "STARTED" or saga.current_step != index or log_id >= len(self.rows):
+            return None
+        owner, row = self.rows[log_id]
+        if owner != saga_id or row.status != "RUNNING" or (row.step_index, row.phase, row.round) != (
+                index, ACTION, saga.round):
+            return None
+        return Attempt(log_id, index, row.attempt, saga.payload, dict(saga.step_outputs))
+
     def has_attempt(self, saga_id: str, index: int) -> bool:
         saga = self.sagas[saga_id]
         return any((r.step_index, r.phase, r.round) == (index, ACTION, saga.round) for r in self.log(saga_id))
