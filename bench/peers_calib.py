@@ -1,8 +1,8 @@
 """The peers benchmark's saga (``calib``), declared outside the product: SAGA_DEFINITION_MODULES=peers_calib.
 
 Six steps, no compensations; each POSTs the harness's body ``{"saga_id", "step", "payload": 64 x "x"}``
-to its participant through ``saga_workers.steps.call`` (idempotency key, refusal/fault classification
-and timeout as for every product step). The participant's URL comes from CALIB_PARTICIPANT_URL.
+to its participant through ``saga_workers.steps.call`` (idempotency key, service token, refusal/fault
+classification and timeout as for every product step; the harness's participant ignores the token). The participant's URL comes from CALIB_PARTICIPANT_URL.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _post_step(number: int) -> Callable[[StepContext], Any]:
 
     def post(ctx: StepContext) -> Any:
         # The harness's saga id rides in the input, so every variant sends the same body.
-        return call(ctx, "POST", url, {"saga_id": ctx.payload["calib_id"], "step": number, "payload": PAYLOAD})
+        return call(ctx, "calib", "POST", url, {"saga_id": ctx.payload["calib_id"], "step": number, "payload": PAYLOAD})
 
     post.__name__ = post.__qualname__ = f"post_step_{number}"
     return post

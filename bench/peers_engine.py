@@ -30,7 +30,7 @@ os.environ.update(
     DATABASE_URL=f"postgresql+psycopg2://{C.PG_USER}@{C.PG_HOST}:{C.PG_PORT}/{P_DB}",
     REDIS_URL="redis://127.0.0.1:6390/7", CALIB_PARTICIPANT_URL=C.PARTICIPANT_URL,
     SAGA_DEFINITION_MODULES="peers_calib", LOG_LEVEL=os.environ.get("LOG_LEVEL", "INFO"),
-    PYTHONPATH=os.pathsep.join([str(PROJECT), str(Path(__file__).resolve().parent), C.HERE]))
+    PYTHONPATH=os.pathsep.join([str(PROJECT), str(PROJECT / "bench"), C.HERE]))  # the measured checkout's saga
 sys.path[:0] = [str(PROJECT)]
 if C.psql(f"SELECT 1 FROM pg_database WHERE datname='{P_DB}'") != "1":
     C.psql(f"CREATE DATABASE {P_DB}")
@@ -69,6 +69,13 @@ def one_alone(cur, n: int) -> float:
 
 
 def main() -> None:
+    try:
+        from campus_common import service_auth
+    except ImportError:  # a checkout from before service tokens (a lever-by-lever run)
+        service_auth = None
+    if service_auth is not None:  # the worker signs a token per call, as in production (ignored by the participant)
+        os.environ.setdefault(service_auth.private_key_variable(service_auth.SAGA_WORKERS),
+                              service_auth.generate_private_key())
     broker = redis.Redis.from_url(os.environ["REDIS_URL"])
     broker.flushdb()
     C.reset_app_tables()

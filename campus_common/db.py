@@ -70,6 +70,16 @@ class Database:
             yield connection
 
     @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A connection in autocommit mode: each statement is its own transaction, one round trip.
+
+        For a single statement that does all its writing itself (data-modifying CTEs) or a read;
+        a connection is switched to it for the block only, and back when it returns to the pool.
+        """
+        with self.engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """A transaction: committed when the block ends, rolled back when it raises."""
         session = _session_factory(self.url, self.pre_ping)()

@@ -4,15 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from functools import lru_cache
-
-from sqlalchemy import and_, bindparam, case, func, insert, select, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from campus_common.db import Database
+from campus_common import jsonutil
 from saga_workers.engine.definition import SagaDefinition
+from saga_workers.engine.step_sql import statements_for
 from saga_workers.engine.tables import instances, step_log, translate
 from saga_workers.engine.versions import Pin
 
@@ -30,66 +29,13 @@ class Attempt:
     outputs: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class _Claim:
-    """The saga state a claimed attempt starts from (what the claiming UPDATE returned)."""
-
-    round: int
-    payload: dict[str, Any]
-    step_outputs: dict[str, Any]
-
-
-class _HotStatements:
-    """A step's statements, built once per schema: building and cache-keying Core statements on
-    every call cost more worker CPU than running them (issue 12's profile)."""
-
-    def __init__(self, schema: str) -> None:
-        options = {"schema_translate_map": translate(schema)}
-        saga = bindparam("b_saga_id", type_=instances.c.saga_id.type)
-        index = bindparam("b_index", type_=instances.c.current_step.type)
-        waiting = and_(instances.c.saga_id == saga, instances.c.status == "STARTED", instances.c.current_step == index)
-        self.claim = update(instances).where(waiting).values(
-            updated_at=func.now(), version=instances.c.version + 1).returning(
-            instances.c.round, instances.c.payload, instances.c.step_outputs).execution_options(**options)
-        phase, round_ = bindparam("b_phase", type_=step_log.c.phase.type), bindparam("b_round", type_=step_log.c.round.type)
-        same = and_(step_log.c.saga_id == saga, step_log.c.step_index == index, step_log.c.phase == phase,
-                    step_log.c.round == round_)
-        number = select(func.coalesce(func.max(step_log.c.attempt), 0) + 1).where(same).scalar_subquery()
-        self.insert_attempt = insert(step_log).values(
-            saga_id=saga, step_index=index, step_name=bindparam("b_name", type_=step_log.c.step_name.type),
-            phase=phase, round=round_, attempt=number, status="RUNNING", outcome_unknown=False,
-            started_at=func.now()).returning(step_log.c.id, step_log.c.attempt).execution_options(**options)
-        self.finish_log = update(step_log).where(step_log.c.id == bindparam("b_log_id", type_=step_log.c.id.type)).values(
-            status=bindparam("b_status", type_=step_log.c.status.type),
-            error=bindparam("b_error", type_=step_log.c.error.type),
-            outcome_unknown=bindparam("b_unknown", type_=step_log.c.outcome_unknown.type),
-            finished_at=func.now()).execution_options(**options)
-        self.advance = update(instances).where(waiting).values(
-            current_step=index + 1, current_step_name=bindparam("b_next_name", type_=instances.c.current_step_name.type),
-            step_outputs=instances.c.step_outputs.op("||")(bindparam("b_recorded", type_=JSONB)),
-            status=bindparam("b_status", type_=instances.c.status.type), error=None, updated_at=func.now(),
-            version=instances.c.version + 1).returning(instances.c.round).execution_options(**options)
-        log_id = bindparam("b_log_id", type_=step_log.c.id.type)
-        self.adopt = select(instances.c.round, instances.c.payload, instances.c.step_outputs,
-                            instances.c.definition_version, instances.c.current_step_name,
-                            step_log.c.attempt, step_log.c.step_name).join_from(
-            instances, step_log, and_(step_log.c.id == log_id, step_log.c.saga_id == instances.c.saga_id)).where(
-            waiting, step_log.c.status == "RUNNING", step_log.c.phase == "action", step_log.c.step_index == index,
-            step_log.c.round == instances.c.round).execution_options(**options)
-
-
-@lru_cache(maxsize=None)
-def _hot(schema: str) -> _HotStatements:
-    return _HotStatements(schema)
-
-
 class SagaStore:
     """Reads and writes one saga type's schema."""
 
     def __init__(self, db: Database, definition: SagaDefinition) -> None:
         self.db, self.definition = db, definition
         self._options = {"schema_translate_map": translate(definition.schema)}
-        self._hot = _hot(definition.schema)
+        self._hot = statements_for(definition.schema)
 
     def _session(self):
         # A plain connection's transaction: Core statements need no ORM session around them.
@@ -182,13 +128,15 @@ class SagaStore:
         """Record the step done and advance the saga; False when another copy advanced it first."""
         index = attempt.step_index
         last = index == len(self.definition.steps) - 1
-        with self._session() as session:
-            self._finish_log(session, attempt.log_id, "DONE")
-            advanced = session.execute(self._hot.advance, {
-                "b_saga_id": saga_id, "b_index": index, "b_next_name": self.definition.name_at(index + 1),
-                "b_recorded": {self.definition.step(index).name: output or {}},
-                "b_status": "COMPLETED" if last else "STARTED"}).rowcount
-            return advanced == 1
+        with self.db.autocommit() as conn:  # one statement: its own transaction
+            return conn.execute(self._hot.finish_last, self._finish_params(
+                saga_id, attempt, output, "COMPLETED" if last else "STARTED")).first() is not None
+
+    def _finish_params(self, saga_id: str, attempt: Attempt, output: Any, status: str) -> dict[str, Any]:
+        index = attempt.step_index
+        return {"log_id": attempt.log_id, "saga_id": saga_id, "index": index, "status": status,
+                "next_name": self.definition.name_at(index + 1),
+                "recorded": jsonutil.dumps({self.definition.step(index).name: output or {}})}
 
     def has_attempt(self, saga_id: str, index: int) -> bool:
         """True when step ``index`` has an action attempt in the saga's current round."""
@@ -201,30 +149,27 @@ class SagaStore:
     def finish_and_claim_next(self, saga_id: str, attempt: Attempt,
                               output: dict[str, Any] | None) -> tuple[bool, Attempt | None]:
         """Record the step done, advance the saga and record a RUNNING attempt of the next step, in one
-        transaction: (advanced, the next step's attempt). False when another copy advanced it first.
+        statement: (advanced, the next step's attempt). False when another copy advanced it first.
 
         The attempt is what ``begin_action`` would record when the next step's task starts, made
-        ahead: a step costs one write transaction instead of two. Like any RUNNING attempt it counts
-        as maybe done for compensation until it finishes.
+        ahead: a step costs one write (one round trip) instead of two transactions. Like any
+        RUNNING attempt it counts as maybe done for compensation until it finishes.
         """
         index = attempt.step_index
-        with self._session() as session:
-            self._finish_log(session, attempt.log_id, "DONE")
-            row = session.execute(self._hot.advance, {
-                "b_saga_id": saga_id, "b_index": index, "b_next_name": self.definition.name_at(index + 1),
-                "b_recorded": {self.definition.step(index).name: output or {}}, "b_status": "STARTED"}).first()
-            if row is None:
-                return False, None
-            outputs = {**attempt.outputs, self.definition.step(index).name: output or {}}
-            claimed = self._insert_attempt(session, saga_id, _Claim(row.round, attempt.payload, outputs),
-                                           index + 1, ACTION)
-            return True, claimed
+        params = self._finish_params(saga_id, attempt, output, "STARTED")
+        params["claimed_name"] = self.definition.step(index + 1).name
+        with self.db.autocommit() as conn:
+            row = conn.execute(self._hot.finish_and_claim, params).first()
+        if row is None:
+            return False, None
+        outputs = {**attempt.outputs, self.definition.step(index).name: output or {}}
+        return True, Attempt(row.id, index + 1, row.attempt, attempt.payload, outputs)
 
     def adopt(self, saga_id: str, index: int, log_id: int) -> Attempt | None:
         """The attempt ``finish_and_claim_next`` recorded for step ``index``, if the saga still waits
         for it (STARTED there, the attempt RUNNING, same definition version and step name); else None."""
-        with self._session() as session:
-            row = session.execute(self._hot.adopt, {"b_saga_id": saga_id, "b_index": index, "b_log_id": log_id}).first()
+        with self.db.autocommit() as conn:  # a read: no transaction around it
+            row = conn.execute(self._hot.adopt, {"b_saga_id": saga_id, "b_index": index, "b_log_id": log_id}).first()
         name = self.definition.step(index).name
         if row is None or row.definition_version != self.definition.version or row.step_name != name or \
                 row.current_step_name not in (None, name):
