@@ -12,6 +12,8 @@ from devstack.supervisor import Program
 SAGA_QUEUES = ("create_order_saga", "accept_order_saga", "cancel_order_saga", "complete_order_saga",
                "saga_maintenance")
 CELERY_APP = "saga_workers"
+# Gunicorn's own lines as JSON; each request is logged by the app (campus_common.web), with its request id.
+GUNICORN_LOGGER = "campus_common.gunicorn_logging.JsonLogger"
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ def flask_app(cfg: StackConfig, package: str, port: int) -> Component:
     spec = f"{package}:create_app()"
     argv = (python(), "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(cfg.gunicorn_workers),
             "--name", package, "--timeout", "60", "--graceful-timeout", "10",
-            "--access-logfile", "-", "--error-logfile", "-", spec)
+            "--error-logfile", "-", "--logger-class", GUNICORN_LOGGER, spec)
     url = f"http://127.0.0.1:{port}"
     return Component(Program(package, argv, spec), Health.http(f"{url}/healthz"), url, port)
 

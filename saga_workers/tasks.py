@@ -6,7 +6,7 @@ from collections.abc import Callable
 from celery import Celery, Task
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from saga_workers import dispatch, maintenance, retention
+from saga_workers import dispatch, maintenance, telemetry, retention
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.runner import Next, Verdict
 from saga_workers.runtime import runner_for
@@ -53,10 +53,10 @@ def _follow(task: Task, definition: SagaDefinition, saga_id: str, attempt: Calla
         dispatch.send_compensation(task.app, definition, saga_id)
     if verdict.next is not Next.CONTINUE:
         _end_chain(task)  # the saga finished, stopped, or compensates elsewhere
+    error = telemetry.saga_ended(runner_for(definition.saga_type).store, saga_id, verdict.next)
     if verdict.next is Next.FAILED and not task.request.is_eager:
         # Eager callers (tests, task_always_eager) get the saga FAILED in Postgres, not an exception.
-        row = runner_for(definition.saga_type).store.load(saga_id)
-        raise SagaFailed(f"{definition.saga_type} saga {saga_id} is FAILED: {row.error if row else 'unknown'}")
+        raise SagaFailed(f"{definition.saga_type} saga {saga_id} is FAILED: {error}")
     return verdict.next.value
 
 

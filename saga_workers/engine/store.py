@@ -26,6 +26,7 @@ class Attempt:
     number: int
     payload: dict[str, Any]
     outputs: dict[str, Any]
+    request_id: str | None = None  # of the request that started the saga (logs, X-Request-ID)
 
 
 class SagaStore:
@@ -44,13 +45,14 @@ class SagaStore:
     def _lock(self, session: Session, saga_id: str) -> Any:
         return self._exec(session, select(instances).where(instances.c.saga_id == saga_id).with_for_update()).first()
 
-    def create(self, saga_id: str, payload: dict[str, Any], idempotency_key: str | None) -> tuple[str, bool]:
+    def create(self, saga_id: str, payload: dict[str, Any], idempotency_key: str | None,
+               request_id: str | None = None) -> tuple[str, bool]:
         """Insert a STARTED saga; with a known idempotency key return the existing one instead."""
         values = dict(saga_id=saga_id, saga_type=self.definition.saga_type, status="STARTED", current_step=0,
                       definition_version=self.definition.version, current_step_name=self.definition.name_at(0),
                       payload=payload, step_outputs={}, idempotency_key=idempotency_key,
                       order_id=payload.get("order_id"), customer_id=payload.get("customer_id"),
-                      runner_id=payload.get("runner_id"), round=1, version=1,
+                      runner_id=payload.get("runner_id"), round=1, version=1, request_id=request_id,
                       created_at=func.now(), updated_at=func.now())
         with self._session() as session:
             stmt = pg_insert(instances).values(**values).on_conflict_do_nothing(
@@ -98,7 +100,7 @@ class SagaStore:
             row = self._exec(session, update(instances).where(
                 instances.c.saga_id == saga_id, instances.c.status == "STARTED", instances.c.current_step == index,
             ).values(updated_at=func.now(), version=instances.c.version + 1).returning(
-                instances.c.round, instances.c.payload, instances.c.step_outputs)).first()
+                instances.c.round, instances.c.payload, instances.c.step_outputs, instances.c.request_id)).first()
             if row is None:
                 return None
             return self._insert_attempt(session, saga_id, row, index, ACTION)
@@ -116,7 +118,7 @@ class SagaStore:
             saga_id=saga_id, step_index=index, step_name=self.definition.step(index).name, phase=phase,
             round=row.round, attempt=number, status="RUNNING", outcome_unknown=False,
             started_at=func.now()).returning(step_log.c.id, step_log.c.attempt)).one()
-        return Attempt(log_id, index, attempt, row.payload, row.step_outputs)
+        return Attempt(log_id, index, attempt, row.payload, row.step_outputs, row.request_id)
 
     def _touch(self, session: Session, saga_id: str, **values: Any) -> int:
         stmt = update(instances).where(instances.c.saga_id == saga_id).values(

@@ -37,8 +37,8 @@ NODE_NAMES = {queue: queue.removesuffix("_saga") for queue in WORKER_QUEUES}
 
 # --- helpers -------------------------------------------------------------------------------
 
-# Read by the tools themselves, not by config.py: Flower's --basic-auth option.
-TOOL_ENV_NAMES = {"FLOWER_BASIC_AUTH"}
+# Read by the tools themselves, not by config.py: Flower's --basic-auth option, gunicorn's options.
+TOOL_ENV_NAMES = {"FLOWER_BASIC_AUTH", "GUNICORN_CMD_ARGS"}
 
 
 def config_env_names() -> set[str]:
