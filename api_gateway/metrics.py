@@ -10,7 +10,7 @@ priority sub-queues). A source that cannot be reached is reported, not hidden:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import redis
@@ -32,13 +32,6 @@ log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 2.0
 # kombu's Redis transport keeps priority levels other than 0 in lists named "<queue><sep><level>".
 KOMBU_PRIORITY_STEPS, KOMBU_PRIORITY_SEP = (0, 3, 6, 9), "\x06\x16"
-
-
-class EngineMetrics(Collector):
-    """The engine's counters and histograms, summed over every process that recorded them."""
-
-    def collect(self) -> Iterable[Metric]:
-        return engine_metrics.collected()
 
 
 class SagaGauges(Collector):
@@ -113,7 +106,7 @@ def registry_for(db: Database, redis_url: str) -> CollectorRegistry:
     from saga_workers import app as celery_app
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(EngineMetrics())
+    registry.register(engine_metrics.EngineMetrics())
     registry.register(SagaGauges(db, redis_url, load_settings().saga_stall_seconds,
                                  dict(celery_app.conf.broker_transport_options or {})))
     return registry

@@ -94,6 +94,8 @@ class Settings:
         "IDEMPOTENCY_PURGE_INTERVAL_SECONDS", 600.0))
     # Task events feed Flower; they cost worker CPU per step (issue 12), so they can be turned off.
     celery_task_events: bool = field(default_factory=lambda: env_bool("CELERY_TASK_EVENTS", True))
+    # A worker serves its own saga metrics on this port (k8s, one scrape per pod); 0: it does not.
+    metrics_port: int = field(default_factory=lambda: env_int("METRICS_PORT", 0))
 
 
 def load_settings() -> Settings:

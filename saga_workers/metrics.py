@@ -9,6 +9,7 @@ its values to files there and the gateway's ``GET /metrics`` sums them
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from prometheus_client import Counter, Histogram, values
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 PREFIX = "campus_saga_"
 MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
@@ -27,9 +29,25 @@ def _process_identity() -> str:
     return f"{socket.gethostname().replace('_', '-')}-{os.getpid()}"
 
 
-if MULTIPROC_DIR:
-    os.makedirs(MULTIPROC_DIR, exist_ok=True)  # a missing folder would fail every step that records
+def _use_multiprocess_files(folder: str) -> bool:
+    """Record into ``folder`` when it is usable; else keep values in this process, loudly."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        usable = os.access(folder, os.W_OK)
+    except OSError:
+        usable = False
+    if not usable:
+        # A folder that cannot be written would make every step that records a metric fail.
+        logging.getLogger(__name__).error("PROMETHEUS_MULTIPROC_DIR %s is not writable: saga metrics stay in "
+                                          "this process", folder)
+        values.ValueClass = values.MutexValue
+        return False
     values.ValueClass = values.MultiProcessValue(process_identifier=_process_identity)
+    return True
+
+
+if MULTIPROC_DIR and not _use_multiprocess_files(MULTIPROC_DIR):
+    MULTIPROC_DIR = ""
 
 STEP_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -74,3 +92,10 @@ def collected() -> Iterator[Metric]:
         families = [family for metric in (STARTED, ENDED, STEP_SECONDS, STEP_RETRIES) for family in metric.collect()]
     # Only ours: other libraries in these processes (Flower) write to the same folder.
     return (family for family in families if family.name.startswith(PREFIX))
+
+
+class EngineMetrics(Collector):
+    """A collector of the engine's metrics, for a registry that serves them (gateway, worker port)."""
+
+    def collect(self) -> Iterator[Metric]:
+        return collected()

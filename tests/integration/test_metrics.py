@@ -126,3 +126,22 @@ def test_an_unreachable_source_is_reported_not_a_failed_scrape(database_url: str
     errors = {sample.labels["source"]: sample.value for sample in families["campus_saga_scrape_error"].samples}
     assert errors == {"postgres": 0, "redis": 1}
     assert "campus_saga_queue_depth" not in families and "campus_saga_failed" in families
+
+
+def test_a_worker_serves_its_own_metrics_on_metrics_port(monkeypatch: pytest.MonkeyPatch):
+    import requests
+
+    from devstack.procs import free_port
+    from saga_workers import metrics, metrics_server
+
+    port = free_port()
+    monkeypatch.setenv("METRICS_PORT", str(port))
+    server, _ = metrics_server.serve_metrics()
+    try:
+        metrics.saga_started("accept_order")
+        body = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    finally:
+        server.shutdown()
+
+    assert 'campus_saga_started_total{saga_type="accept_order"}' in body
+    assert "campus_saga_failed" not in body, "the gauges come from the gateway only"

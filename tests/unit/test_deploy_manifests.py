@@ -37,8 +37,9 @@ NODE_NAMES = {queue: queue.removesuffix("_saga") for queue in WORKER_QUEUES}
 
 # --- helpers -------------------------------------------------------------------------------
 
-# Read by the tools themselves, not by config.py: Flower's --basic-auth option, gunicorn's options.
-TOOL_ENV_NAMES = {"FLOWER_BASIC_AUTH", "GUNICORN_CMD_ARGS"}
+# Read by the tools themselves, not by config.py: Flower's --basic-auth option, gunicorn's options,
+# prometheus_client's multiprocess folder, Grafana's admin password (GF_SECURITY_ADMIN_PASSWORD).
+TOOL_ENV_NAMES = {"FLOWER_BASIC_AUTH", "GUNICORN_CMD_ARGS", "PROMETHEUS_MULTIPROC_DIR", "GRAFANA_ADMIN_PASSWORD"}
 
 
 def config_env_names() -> set[str]:
@@ -131,7 +132,8 @@ def test_compose_web_app_runs_gunicorn_on_its_port_with_a_healthz_check(name: st
 def test_compose_publishes_only_gateway_and_flower_on_loopback() -> None:
     published = {name: svc["ports"] for name, svc in compose_services().items() if svc.get("ports")}
 
-    assert published == {"api-gateway": ["127.0.0.1:3100:3100"], "flower": ["127.0.0.1:5555:5555"]}
+    assert published == {"api-gateway": ["127.0.0.1:3100:3100"], "flower": ["127.0.0.1:5555:5555"],
+                         "prometheus": ["127.0.0.1:9090:9090"], "grafana": ["127.0.0.1:3000:3000"]}
 
 
 def test_compose_every_queue_has_exactly_one_worker_that_is_health_checked() -> None:
