@@ -20,21 +20,26 @@ class SagaFailed(Exception):
     """The saga stopped FAILED for an operator: the task that stopped it ends in FAILURE, as Flower shows."""
 
 
+# acks_late: redelivered after a crash (steps are idempotent). SagaFailed is an expected end,
+# logged by Celery at INFO without a traceback; the engine's own ERROR line says why.
+SAGA_TASK = dict(bind=True, acks_late=True, throws=(SagaFailed,), **DB_RETRY)
+
+
 def register_saga_tasks(app: Celery, definition: SagaDefinition) -> None:
     """Register ``saga.<type>.run_step``, ``.compensate`` and ``.on_step_error`` for one saga type."""
     saga_type = definition.saga_type
 
-    @app.task(name=dispatch.task_name(saga_type, "run_step"), bind=True, acks_late=True, throws=(SagaFailed,), **DB_RETRY)
+    @app.task(name=dispatch.task_name(saga_type, "run_step"), **SAGA_TASK)
     def run_step(self: Task, saga_id: str, index: int) -> str:
         """Run one step; the chain goes on only when the step is done."""
         return _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).run_step(saga_id, index))
 
-    @app.task(name=dispatch.task_name(saga_type, "compensate"), bind=True, acks_late=True, throws=(SagaFailed,), **DB_RETRY)
+    @app.task(name=dispatch.task_name(saga_type, "compensate"), **SAGA_TASK)
     def compensate(self: Task, saga_id: str) -> str:
         """Run the pending compensations of a COMPENSATING saga, from its state in Postgres."""
         return _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).compensate(saga_id))
 
-    @app.task(name=dispatch.task_name(saga_type, "on_step_error"), bind=True, acks_late=True, throws=(SagaFailed,), **DB_RETRY)
+    @app.task(name=dispatch.task_name(saga_type, "on_step_error"), **SAGA_TASK)
     def on_step_error(self: Task, saga_id: str) -> str:
         """Error callback of the chain: a step task crashed; recover the saga from Postgres."""
         return _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).recover(saga_id))
