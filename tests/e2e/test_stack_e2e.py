@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -145,6 +147,29 @@ def test_a_customer_cancels_before_acceptance(customer: Actor, admin: Gateway) -
     run_saga(admin, started, "COMPLETED")
     run_saga(admin, customer.api.expect("POST", f"/api/orders/{started['order_id']}/cancel", 202), "COMPLETED")
     assert customer.api.order(started["order_id"])["status"] == "CANCELLED"
+
+
+def test_an_operator_reads_a_saga_in_the_console_the_docs_and_the_cli(stack: Stack, customer: Actor,
+                                                                       admin: Gateway) -> None:
+    saga_id = customer.api.create_order(ITEMS)["saga_id"]
+    admin.wait_for_saga(saga_id)
+    browser = requests.Session()
+    signed_in = browser.post(f"{stack.gateway_url}/console/login", data={"token": admin.token},
+                             headers={"Origin": stack.gateway_url})
+    assert signed_in.status_code == 200 and saga_id in signed_in.text, "the list, after the sign-in redirect"
+    page = browser.get(f"{stack.gateway_url}/console/sagas/{saga_id}")
+    assert page.status_code == 200 and f"{saga_id}:authorize_payment:action" in page.text
+    document = requests.get(f"{stack.gateway_url}/openapi.json", timeout=10).json()
+    assert document["openapi"].startswith("3.1") and "/api/sagas/{saga_id}/cancel" in document["paths"]
+    assert requests.get(f"{stack.gateway_url}/docs", timeout=10).status_code == 200
+
+    # The CLI finds this stack from RUN_DIR alone (its stack.env), with no address in the environment.
+    env = {name: value for name, value in stack.env.items()
+           if not name.endswith(("_URL", "_PORT")) and name != "GATEWAY_JWT_SECRET"}
+    shown = subprocess.run([sys.executable, "-m", "celery", "-A", "saga_workers", "saga", "show", saga_id, "--json"],
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["status"] == "COMPLETED"
 
 
 def test_the_demo_walks_orders_through_every_saga(stack: Stack) -> None:
