@@ -44,4 +44,4 @@ RUN mkdir -p /keys/public /keys/api_gateway /keys/saga_workers && chown -R 10001
 USER 10001:10001
 
 EXPOSE 3100
-CMD ["gunicorn", "--bind", "0.0.0.0:3100", "--workers", "2", "api_gateway:create_app()"]
+CMD ["gunicorn", "-c", "python:campus_common.gunicorn_conf", "--worker-class", "gevent", "--bind", "0.0.0.0:3100", "--workers", "2", "api_gateway:create_app()"]

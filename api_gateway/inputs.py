@@ -15,12 +15,12 @@ from flask import request
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from api_gateway.openapi import ensure_json_object
-from campus_common.errors import NotFound
+from campus_common.errors import ApiError, NotFound
+from campus_common.idempotency import MAX_KEY_LENGTH, checked_key
 from campus_common.validation import parse_uuid
 from order_service.domain import (MAX_ITEMS, MAX_NAME, MAX_PRICE, MAX_QUANTITY, MAX_TEXT, RUNNER_STEPS, Item,
                                   OrderStatus, parse_price, parse_quantity, parse_text)
 
-MAX_KEY_LENGTH = 200
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
 SAGA_TYPES = ("create_order", "accept_order", "cancel_order", "complete_order")
 SAGA_STATUSES = ("STARTED", "COMPLETED", "COMPENSATING", "COMPENSATED", "FAILED")
@@ -54,9 +54,10 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _key(value: Any) -> Any:
-    if value is not None and (not value.strip() or len(value) > MAX_KEY_LENGTH):
-        raise ValueError(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
-    return value
+    try:
+        return checked_key(value)  # the participants' rule: 1 to 255 printable characters
+    except ApiError as exc:
+        raise ValueError(exc.message) from exc
 
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), BeforeValidator(parse_text)]

@@ -6,6 +6,7 @@ import functools
 import json
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import MetaData, Table, func, select, tuple_, union_all
 
@@ -83,8 +84,9 @@ def _encode_cursor(row: dict[str, Any]) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         created_at, saga_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(created_at), saga_id
-    except (ValueError, TypeError) as exc:
+        # Both go into SQL: a forged cursor must fail here, not as a database error.
+        return datetime.fromisoformat(created_at), str(UUID(saga_id))
+    except (ValueError, TypeError, AttributeError) as exc:
         raise ValueError("invalid cursor") from exc
 
 

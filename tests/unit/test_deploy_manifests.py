@@ -117,6 +117,13 @@ def worker_deployments() -> dict[str, dict[str, Any]]:
     return by_queue
 
 
+def gunicorn_command(package: str, port: int) -> list[str]:
+    """The one way a web app is served: the shared gunicorn config, gevent workers for the public gateway."""
+    worker_class = ["--worker-class", "gevent"] if package == "api_gateway" else []
+    return ["gunicorn", "-c", "python:campus_common.gunicorn_conf", *worker_class, "--bind", f"0.0.0.0:{port}",
+            "--workers", "2", f"{package}:create_app()"]
+
+
 # --- compose ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", WEB_APPS)
@@ -124,7 +131,7 @@ def test_compose_web_app_runs_gunicorn_on_its_port_with_a_healthz_check(name: st
     package, port = WEB_APPS[name]
     service = compose_services()[name]
 
-    assert service["command"] == ["gunicorn", "--bind", f"0.0.0.0:{port}", "--workers", "2", f"{package}:create_app()"]
+    assert service["command"] == gunicorn_command(package, port)
     assert f"http://127.0.0.1:{port}/healthz" in " ".join(service["healthcheck"]["test"])
     assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
 
@@ -219,7 +226,7 @@ def test_k8s_web_app_serves_its_port_with_healthz_probes_and_resources(name: str
     box = main_container(k8s_by_kind("Deployment")[name])
     service = k8s_by_kind("Service")[name]
 
-    assert box["command"] == ["gunicorn", "--bind", f"0.0.0.0:{port}", "--workers", "2", f"{package}:create_app()"]
+    assert box["command"] == gunicorn_command(package, port)
     assert box["ports"] == [{"name": "http", "containerPort": port}]
     for probe in ("readinessProbe", "livenessProbe"):
         assert box[probe]["httpGet"] == {"path": "/healthz", "port": "http"}, probe
