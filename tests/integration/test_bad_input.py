@@ -153,6 +153,18 @@ def _status_and_body(raw: bytes) -> tuple[int, dict]:
     return int(head.split()[1]), json.loads(body)
 
 
+def _one_response(sock: socket.socket) -> bytes:
+    """One HTTP response read off ``sock`` (its head, then Content-Length bytes), not waiting for EOF."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536) or pytest.fail(f"connection closed after {data!r}")
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    while len(body) < length:
+        body += sock.recv(65536) or pytest.fail("connection closed mid-body")
+    return head + b"\r\n\r\n" + body
+
+
 def test_a_bad_chunk_size_is_400_in_the_error_format(served_gateway: ServedGateway) -> None:
     request = (b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                b"Transfer-Encoding: chunked\r\n\r\nZZZ\r\n{}\r\n0\r\n\r\n")
@@ -175,7 +187,7 @@ def test_a_50_mb_body_is_refused_with_413_before_it_is_sent(served_gateway: Serv
         sock.sendall(b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                      b"Content-Length: 52428800\r\n\r\n" + b"[" * 1024)
         started = time.monotonic()
-        answer = sock.recv(65536)
+        answer = _one_response(sock)
     assert time.monotonic() - started < 5
     status, body = _status_and_body(answer)
     assert status == 413 and body["error"]["code"]
