@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, jsonify
 
 from campus_common.idempotency import idempotent
 from campus_common.validation import Fields, parsed, required_text
-from campus_common.web import create_service_app, json_body
+from campus_common.web import body_limit, create_service_app, json_body
 from tests.integration.gateway_fixtures import ORDER, Gateway, bearer, eager_sagas, gateway  # noqa: F401
 from tests.integration.gunicorn_gateway import ServedGateway, served_gateway  # noqa: F401
 
@@ -119,6 +119,12 @@ def _participant_like(database_url: str) -> Flask:
             return name
         return jsonify(name=parsed(parse, body), payload=body.get("payload")), 201
 
+    @bp.post("/batch")
+    @body_limit(256 * 1024)
+    @idempotent
+    def batch():
+        return jsonify(size=len(json_body()["items"])), 201
+
     return create_service_app("probe", "user_service", [bp], {"DATABASE_URL": database_url})
 
 
@@ -143,6 +149,9 @@ def test_participants_refuse_bad_idempotency_keys_with_400(clean_db: str, key: s
 def test_participants_answer_413_above_max_content_length(clean_db: str) -> None:
     client = _participant_like(clean_db).test_client()
     _error(client.post("/things", data="x" * (64 * 1024 + 1), content_type="application/json"), 413)
+    # A view that needs more (the notification batch) says so, and still has a limit.
+    assert client.post("/batch", json={"items": ["x" * 1000] * 200}).status_code == 201
+    _error(client.post("/batch", json={"items": ["x" * 1000] * 300}), 413)
 
 
 # --- what only the real server shows --------------------------------------------------------------
