@@ -34,7 +34,14 @@ class DecimalJSONProvider(DefaultJSONProvider):
         return jsonutil.dumps(obj, **kwargs)
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        return jsonutil.loads(s)
+        # Flask and spectree (request.get_json) treat ValueError as a bad body (400); anything else is a 500.
+        try:
+            data = jsonutil.loads(s)
+        except RecursionError as exc:
+            raise ValueError("nested too deeply") from exc
+        if (problem := unfit_json(data)) is not None:
+            raise ValueError(f"{problem[0]} {problem[1]}")
+        return data
 
 
 def create_service_app(name: str, schema: str, blueprints: Iterable[Blueprint],
