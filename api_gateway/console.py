@@ -59,9 +59,10 @@ def logout() -> Response:
 @admin_page
 def saga_list() -> Any:
     """Sagas newest first, filtered by type, status, order and creation time, one page at a time."""
-    filters = {name: request.args.get(name, "").strip() for name in ("type", "status", "order_id", "from", "to")}
+    filters = {name: request.args.get(name, "").strip()
+               for name in ("type", "status", "order_id", "from", "to", "limit")}
     try:  # the same rules as GET /api/sagas
-        query = SagaQuery.model_validate({**request.args.to_dict(), "limit": str(PAGE_SIZE)})
+        query = SagaQuery.model_validate({"limit": str(PAGE_SIZE), **request.args.to_dict()})
     except pydantic.ValidationError as exc:
         raise as_api_error(exc) from exc
     try:
