@@ -146,6 +146,13 @@ def _select_page(schema: str, filters: dict[str, str | None], created: tuple[dat
 LIVE = ("STARTED", "COMPENSATING", "FAILED")  # FAILED sagas can be retried: they still need their version
 
 
+def versions_query(schema: str):
+    """Live sagas per (definition version, status): the partial index on live sagas answers it."""
+    table = _instances_in(schema)
+    return select(table.c.definition_version, table.c.status, func.count()).where(
+        table.c.status.in_(LIVE)).group_by(table.c.definition_version, table.c.status)
+
+
 def versions_in_use() -> list[dict[str, Any]]:
     """Per saga type and definition version: declared here? newest? how many live sagas need it."""
     from saga_workers import sagas
@@ -153,9 +160,7 @@ def versions_in_use() -> list[dict[str, Any]]:
     report = []
     with _database().unit_of_work() as session:
         for saga_type, definition in REGISTRY.items():
-            table = _instances_in(definition.schema)
-            counted = session.execute(select(table.c.definition_version, table.c.status, func.count()).where(
-                table.c.status.in_(LIVE)).group_by(table.c.definition_version, table.c.status)).all()
+            counted = session.execute(versions_query(definition.schema)).all()
             in_use: dict[str, dict[str, int]] = {}
             for version, status, count in counted:
                 in_use.setdefault(version, dict.fromkeys(LIVE, 0))[status] = count
