@@ -34,7 +34,9 @@ COPY api_gateway ./api_gateway
 RUN pip install --no-deps . && rm -rf /src
 
 # The code is root-owned and read-only for the process; only /tmp (beat's schedule file,
-# gunicorn's heartbeat files) needs to be writable.
+# gunicorn's heartbeat files) needs to be writable, and /metrics (prometheus_client's
+# multiprocess files; compose mounts a shared volume there, which takes this owner).
+RUN install -d -o 10001 -g 10001 /metrics
 WORKDIR /home/campus
 # Mount points of the service keys (compose's named volumes take this ownership on first use).
 RUN mkdir -p /keys/public /keys/api_gateway /keys/saga_workers && chown -R 10001:10001 /keys
@@ -42,4 +44,4 @@ RUN mkdir -p /keys/public /keys/api_gateway /keys/saga_workers && chown -R 10001
 USER 10001:10001
 
 EXPOSE 3100
-CMD ["gunicorn", "--bind", "0.0.0.0:3100", "--workers", "2", "api_gateway:create_app()"]
+CMD ["gunicorn", "-c", "python:campus_common.gunicorn_conf", "--worker-class", "gevent", "--bind", "0.0.0.0:3100", "--workers", "2", "api_gateway:create_app()"]

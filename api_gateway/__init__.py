@@ -29,10 +29,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     secret = checked_secret((test_config or {}).get("GATEWAY_JWT_SECRET") or settings.gateway_jwt_secret,
                             settings.dev_mode)
     service_auth.require_signing_key(service_auth.API_GATEWAY)  # no key, no start: it could not reach anybody
-    from api_gateway import console, health, openapi, orders, sagas, users
+    from api_gateway import console, health, metrics, openapi, orders, sagas, users
+    from api_gateway.rate_limits import init_rate_limits
 
-    app = create_service_app(SERVICE, SERVICE, [users.bp, orders.bp, sagas.bp, console.bp, openapi.bp], test_config)
+    blueprints = [users.bp, orders.bp, sagas.bp, console.bp, openapi.bp, metrics.bp]
+    app = create_service_app(SERVICE, SERVICE, blueprints, test_config)
     app.config["GATEWAY_JWT_SECRET"] = secret
+    init_rate_limits(app, [users.bp, orders.bp, sagas.bp])
     app.view_functions["healthz"] = health.healthz  # Postgres and Redis, not just Postgres
     app.register_error_handler(OperationalError, _database_unavailable)
     app.after_request(_bearer_challenge)

@@ -89,6 +89,14 @@ def jwt_secret() -> str:
     return current_app.config["GATEWAY_JWT_SECRET"]
 
 
+def token_principal() -> Principal | None:
+    """The principal of the request's bearer token, or None when it has none or a bad one (never raises)."""
+    try:
+        return decode_token(_bearer_token(), jwt_secret(), settings_of_app().gateway_token_max_ttl_seconds)
+    except Unauthorized:
+        return None
+
+
 def current_principal() -> Principal:
     """The principal that ``requires`` authenticated for this request."""
     return g.principal

@@ -1,7 +1,6 @@
 """/console: the operators' saga console, server-rendered HTML (a list with filters, a saga's timeline)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
@@ -60,20 +59,16 @@ def logout() -> Response:
 @admin_page
 def saga_list() -> Any:
     """Sagas newest first, filtered by type, status, order and creation time, one page at a time."""
-    filters = {name: request.args.get(name, "").strip() for name in ("type", "status", "order_id", "from", "to")}
+    filters = {name: request.args.get(name, "").strip()
+               for name in ("type", "status", "order_id", "from", "to", "limit")}
     try:  # the same rules as GET /api/sagas
-        query = SagaQuery.model_validate({**request.args.to_dict(), "limit": str(PAGE_SIZE)})
+        query = SagaQuery.model_validate({"limit": str(PAGE_SIZE), **request.args.to_dict()})
     except pydantic.ValidationError as exc:
         raise as_api_error(exc) from exc
     try:
-        sagas, next_cursor = list_sagas(
-            saga_type=query.type, status=query.status, limit=query.limit, cursor=query.cursor,
-            order_id=inputs.path_id(filters["order_id"], "order") if filters["order_id"] else None,
-            created=(_moment("from"), _moment("to")))
+        sagas, next_cursor = list_sagas(**query.filters(), limit=query.limit, cursor=query.cursor)
     except ValueError as exc:
         raise ApiError("the page cursor is not valid", status=422, code="validation_error") from exc
-    except NotFound as exc:
-        raise ApiError("order id must be a UUID", status=422, code="validation_error") from exc
     next_url = None
     if next_cursor:
         next_url = url_for("console.saga_list") + "?" + urlencode({**_set(filters), "cursor": next_cursor})
@@ -119,19 +114,6 @@ def _render_saga(saga_id: str, notice: str | None = None, problem: str | None = 
         raise NotFound(f"no saga {saga_id}")
     return make_response(render_template("console/saga.html", saga=saga, notice=notice, problem=problem,
                                           cancellable=saga["status"] == "STARTED"), status)
-
-
-def _moment(name: str) -> datetime | None:
-    """A ``datetime-local`` filter (read as UTC), None when empty; 422 when malformed."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError as exc:
-        raise ApiError(f"{name} must be a date and time such as 2026-01-31T12:00", status=422,
-                       code="validation_error") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _set(filters: dict[str, str]) -> dict[str, str]:

@@ -6,19 +6,21 @@ enforced, and a parser's message ("must be a non-empty string") is what a client
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from flask import request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from api_gateway.openapi import ensure_json_object
-from campus_common.errors import NotFound
+from campus_common.errors import ApiError, NotFound
+from campus_common.idempotency import MAX_KEY_LENGTH, checked_key
+from campus_common.validation import parse_uuid
 from order_service.domain import (MAX_ITEMS, MAX_NAME, MAX_PRICE, MAX_QUANTITY, MAX_TEXT, RUNNER_STEPS, Item,
                                   OrderStatus, parse_price, parse_quantity, parse_text)
 
-MAX_KEY_LENGTH = 200
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
 SAGA_TYPES = ("create_order", "accept_order", "cancel_order", "complete_order")
 SAGA_STATUSES = ("STARTED", "COMPLETED", "COMPENSATING", "COMPENSATED", "FAILED")
@@ -43,10 +45,19 @@ def _limit(value: Any) -> Any:
     return int(value)
 
 
+def _optional_uuid(value: Any) -> Any:
+    return None if value is None or value == "" else parse_uuid(value)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def _key(value: Any) -> Any:
-    if value is not None and (not value.strip() or len(value) > MAX_KEY_LENGTH):
-        raise ValueError(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
-    return value
+    try:
+        return checked_key(value)  # the participants' rule: 1 to 255 printable characters
+    except ApiError as exc:
+        raise ValueError(exc.message) from exc
 
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), BeforeValidator(parse_text)]
@@ -57,6 +68,7 @@ Money = Annotated[Decimal, BeforeValidator(parse_price), WithJsonSchema({
     "description": f"an exact amount greater than 0 and at most {MAX_PRICE}, two decimal places at most"})]
 Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY), BeforeValidator(parse_quantity)]
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT), BeforeValidator(_limit)]
+Moment = Annotated[datetime, AfterValidator(_utc)]
 
 
 class OrderItem(BaseModel):
@@ -116,13 +128,25 @@ class OrderQuery(BaseModel):
 
 
 class SagaQuery(BaseModel):
-    """``GET /api/sagas`` parameters."""
+    """``GET /api/sagas`` parameters (and the console's filters): all optional, combined with AND."""
+
+    model_config = ConfigDict(populate_by_name=True)
 
     type: Annotated[Literal[SAGA_TYPES] | None, BeforeValidator(_blank_is_absent)] = None  # type: ignore[valid-type]
     status: Annotated[Literal[SAGA_STATUSES] | None,  # type: ignore[valid-type]
                       BeforeValidator(_blank_is_absent)] = None
+    order_id: Annotated[UUID | None, BeforeValidator(_optional_uuid)] = None
+    created_from: Annotated[Moment | None, BeforeValidator(_blank_is_absent),
+                            Field(alias="from", description="created at or after this time (UTC without an offset)")] = None
+    created_to: Annotated[Moment | None, BeforeValidator(_blank_is_absent),
+                          Field(alias="to", description="created before this time (UTC without an offset)")] = None
     limit: Limit = DEFAULT_LIMIT
     cursor: Annotated[str | None, BeforeValidator(_blank_is_absent)] = None
+
+    def filters(self) -> dict[str, Any]:
+        """The keyword arguments of ``saga_workers.queries.list_sagas`` (but the customer and the page)."""
+        return {"saga_type": self.type, "status": self.status, "order_id": str(self.order_id) if self.order_id else None,
+                "created": (self.created_from, self.created_to)}
 
 
 class IdempotencyHeaders(BaseModel):

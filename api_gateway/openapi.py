@@ -103,6 +103,7 @@ def document() -> dict[str, Any]:
     spec = copy.deepcopy(api.spec)
     for path, operations in spec["paths"].items():
         for operation in operations.values():
+            operation["summary"] = operation.get("summary", "").replace("``", "`")  # docstrings' markup
             if not operation.get("responses"):  # a route without models: health, pages, metrics
                 operation["responses"] = {"200": _plain_answer(path)}
                 operation["security"] = []

@@ -23,9 +23,8 @@ def list_all() -> Any:
     """Sagas newest first, one page at a time; a customer sees only their own."""
     principal, query = current_principal(), validated("query")
     try:
-        sagas, next_cursor = list_sagas(
-            saga_type=query.type, status=query.status, customer_id=None if principal.is_admin else principal.user_id,
-            limit=query.limit, cursor=query.cursor)
+        sagas, next_cursor = list_sagas(**query.filters(), customer_id=None if principal.is_admin else principal.user_id,
+                                        limit=query.limit, cursor=query.cursor)
     except ValueError as exc:
         raise ValidationError("cursor is not valid", details={"cursor": str(exc)}) from exc
     return jsonify(sagas=sagas, next_cursor=next_cursor)

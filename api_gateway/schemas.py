@@ -65,6 +65,7 @@ class Saga(Open):
     status: str
     order_id: str | None = None
     current_step: str | None = None
+    definition_version: str | None = None
     error: str | None = None
     created_at: str
     updated_at: str

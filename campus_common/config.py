@@ -65,6 +65,10 @@ class Settings:
     dev_mode: bool = field(default_factory=lambda: env_str("CAMPUS_DEV_MODE", "0") == "1")
     gateway_token_max_ttl_seconds: int = field(default_factory=lambda: env_int("GATEWAY_TOKEN_MAX_TTL_SECONDS", 86400))
     max_content_length: int = field(default_factory=lambda: env_int("MAX_CONTENT_LENGTH", 64 * 1024))
+    rate_limit_enabled: bool = field(default_factory=lambda: env_str("RATE_LIMIT_ENABLED", "1") != "0")
+    rate_limit_user_writes: str = field(default_factory=lambda: env_str("RATE_LIMIT_USER_WRITES",
+                                                                        "5 per second;30 per minute"))
+    rate_limit_auth_failures: str = field(default_factory=lambda: env_str("RATE_LIMIT_AUTH_FAILURES", "20 per minute"))
     delivery_fee: Decimal = field(default_factory=lambda: Decimal(env_str("DELIVERY_FEE", "3.99")))
     participant_timeout_seconds: float = field(default_factory=lambda: env_float("PARTICIPANT_TIMEOUT_SECONDS", 5.0))
     order_accept_timeout_seconds: int = field(default_factory=lambda: env_int("ORDER_ACCEPT_TIMEOUT_SECONDS", 1800))
@@ -97,6 +101,8 @@ class Settings:
     # The "task-sent" event is published by whoever publishes a task: the worker, for every next
     # step of a chain. Flower shows tasks from "received" on without it (measured: README Benchmarks).
     celery_task_sent_events: bool = field(default_factory=lambda: env_bool("CELERY_TASK_SENT_EVENTS", False))
+    # A worker serves its own saga metrics on this port (k8s, one scrape per pod); 0: it does not.
+    metrics_port: int = field(default_factory=lambda: env_int("METRICS_PORT", 0))
 
 
 def load_settings() -> Settings:

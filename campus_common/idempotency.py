@@ -19,6 +19,17 @@ from campus_common.errors import ApiError, error_body
 
 COMPENSATED = "compensated"
 ACTION_SUFFIX, COMPENSATE_SUFFIX = ":action", ":compensation"
+MAX_KEY_LENGTH = 255  # well inside a btree index entry; saga keys "{saga_id}:{step}:{phase}" are < 100
+
+
+def checked_key(raw: str | None) -> str | None:
+    """An ``Idempotency-Key`` header as sent, None when absent; 400 when empty, too long or unprintable."""
+    if raw is None:
+        return None
+    if not raw.strip() or len(raw) > MAX_KEY_LENGTH or not raw.isprintable():
+        raise ApiError(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters",
+                       code="invalid_idempotency_key")
+    return raw
 
 
 def _fingerprint() -> str:
@@ -83,7 +94,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        key = request.headers.get("Idempotency-Key")
+        key = checked_key(request.headers.get("Idempotency-Key"))
         with current_app.extensions["db"].unit_of_work() as session:
             g.session = session
             if not key:

@@ -6,6 +6,7 @@ InvalidInput naming every bad field; a view turns that into the one error format
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from decimal import Decimal, InvalidOperation
@@ -59,6 +60,47 @@ def money(maximum: Decimal) -> Callable[[Any], Decimal]:
     return parse
 
 
+# NUL cannot be stored in Postgres text or JSONB; a lone surrogate cannot be encoded as UTF-8 at all.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_TEXT = "must not contain NUL characters or unpaired surrogates"
+
+
+def storable(value: str) -> bool:
+    """True when ``value`` can be stored and sent on as UTF-8 text (no NUL, no lone surrogate)."""
+    return _UNSTORABLE.search(value) is None
+
+
+def checked_text(value: str) -> str:
+    """``value`` unchanged when it is storable text; ValueError otherwise (every text parser calls this)."""
+    if not storable(value):
+        raise ValueError(UNSTORABLE_TEXT)
+    return value
+
+
+MAX_JSON_DEPTH = 32  # far above any request of ours; deep data only costs recursion further on
+
+
+def unfit_json(data: Any, max_depth: int = MAX_JSON_DEPTH) -> tuple[str, str] | None:
+    """``(path, problem)`` of the first value in JSON ``data`` nested too deeply or holding unstorable text."""
+    pending: list[tuple[str, int, Any]] = [("", 1, data)]
+    while pending:  # a loop, not recursion: the depth of the data is the client's choice
+        path, depth, value = pending.pop()
+        where = path or "body"
+        if isinstance(value, str) and not storable(value):
+            return where, UNSTORABLE_TEXT
+        if isinstance(value, (dict, list)) and depth > max_depth:
+            return where, f"must not be nested more than {max_depth} levels deep"
+        if isinstance(value, dict):
+            for key, item in value.items():
+                name = f"{path}.{key}" if path else key
+                if not storable(key):
+                    return ascii(name), f"a key {UNSTORABLE_TEXT}"
+                pending.append((name, depth + 1, item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{index}]", depth + 1, item) for index, item in enumerate(value))
+    return None
+
+
 def required_text(max_length: int) -> Callable[[Any], str]:
     """A parser of a non-empty string of at most ``max_length`` characters once trimmed; absent is refused."""
 
@@ -67,7 +109,7 @@ def required_text(max_length: int) -> Callable[[Any], str]:
             raise ValueError("is required and must be a non-empty string")
         if len(value.strip()) > max_length:
             raise ValueError(f"must be at most {max_length} characters")
-        return value.strip()
+        return checked_text(value.strip())
     return parse
 
 

@@ -1,9 +1,9 @@
 """What every Flask service shares: the app factory, JSON with Decimal, request parsing, health."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import logging
 import time
@@ -11,7 +11,7 @@ import time
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import text
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from campus_common import jsonutil, key_retention
 from campus_common.config import load_settings
@@ -20,8 +20,10 @@ from campus_common.errors import ApiError, error_body
 from campus_common import logs
 from campus_common.logs import configure_logging
 from campus_common.migrate import migrate
+from campus_common.validation import unfit_json
 
 COMMON_SQL = Path(__file__).parent / "sql"
+V = TypeVar("V", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
 
 
@@ -32,7 +34,14 @@ class DecimalJSONProvider(DefaultJSONProvider):
         return jsonutil.dumps(obj, **kwargs)
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        return jsonutil.loads(s)
+        # Flask and spectree (request.get_json) treat ValueError as a bad body (400); anything else is a 500.
+        try:
+            data = jsonutil.loads(s)
+        except RecursionError as exc:
+            raise ValueError("nested too deeply") from exc
+        if (problem := unfit_json(data)) is not None:
+            raise ValueError(f"{problem[0]} {problem[1]}")
+        return data
 
 
 def create_service_app(name: str, schema: str, blueprints: Iterable[Blueprint],
@@ -41,13 +50,15 @@ def create_service_app(name: str, schema: str, blueprints: Iterable[Blueprint],
     settings = load_settings()
     app = Flask(name)
     app.json = DecimalJSONProvider(app)
-    app.config.update(DATABASE_URL=settings.database_url, DB_SCHEMA=schema, SETTINGS=settings)
+    app.config.update(DATABASE_URL=settings.database_url, DB_SCHEMA=schema, SETTINGS=settings,
+                      MAX_CONTENT_LENGTH=settings.max_content_length)
     if test_config:
         app.config.update(test_config)
     configure_logging(name, settings.log_level)
     app.extensions["db"] = Database(app.config["DATABASE_URL"])
     register_error_handlers(app)
     register_request_ids(app)
+    app.before_request(_read_body)
     app.add_url_rule("/healthz", "healthz", _healthz)
     key_retention.init_app(app)
     for blueprint in blueprints:
@@ -67,17 +78,46 @@ def _healthz() -> Any:
     return jsonify(status="ok", service=current_app.name)
 
 
+def body_limit(max_bytes: int) -> Callable[[V], V]:
+    """Let one view take bodies up to ``max_bytes`` instead of MAX_CONTENT_LENGTH (a batch naming every runner)."""
+
+    def mark(view: V) -> V:
+        view.max_content_length = max_bytes  # type: ignore[attr-defined]  # read by _read_body
+        return view
+    return mark
+
+
+def _read_body() -> None:
+    """Read the body up front, at most MAX_CONTENT_LENGTH (413): a broken one is the client's 400, not our 500."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "max_content_length", None):
+        request.max_content_length = view.max_content_length
+    try:
+        request.get_data(cache=True)
+    except HTTPException:
+        raise  # 413 (too large, checked from Content-Length before reading) or 400 (client went away)
+    except Exception as exc:  # the server's reader refused the stream (a bad chunk size, a cut body)
+        log.info("unreadable request body: %s: %s", type(exc).__name__, exc)
+        raise ApiError("the request body could not be read (bad chunked encoding or incomplete)",
+                       code="malformed_body") from exc
+
+
 def json_body() -> dict[str, Any]:
-    """The request's JSON object (numbers as Decimal); 400 when it is missing or malformed."""
+    """The request's JSON object (numbers as Decimal); 400 when it is missing, malformed or unstorable."""
     raw = request.get_data()
     if not raw:
         raise ApiError("request body must be a JSON object", code="malformed_json")
     try:
         body = jsonutil.loads(raw)
+    except RecursionError as exc:
+        raise ApiError("request body is nested too deeply", code="malformed_json") from exc
     except ValueError as exc:
         raise ApiError(f"request body is not valid JSON: {exc}", code="malformed_json") from exc
     if not isinstance(body, dict):
         raise ApiError("request body must be a JSON object", code="malformed_json")
+    if (problem := unfit_json(body)) is not None:
+        field, what = problem
+        raise ApiError(f"request body {field} {what}", code="invalid_json_content", details={field: what})
     return body
 
 
@@ -121,6 +161,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         return jsonify(error_body(exc.code, exc.message, exc.details)), exc.status
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge):
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        return jsonify(error_body("payload_too_large", f"the request body is larger than {limit} bytes",
+                                  {"max_content_length": limit})), 413
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -1,6 +1,7 @@
 """``up``, ``down`` and ``status``: bring the declared stack to a state, idempotently."""
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 
@@ -91,6 +92,7 @@ def down(cfg: StackConfig, say: Say = print) -> None:
     sup = supervisor(cfg)
     stopped = [name for wave in shutdown_waves(cfg) for name in sup.stop([c.program for c in wave])]
     stopped += datastores.stop_datastores(cfg)
+    shutil.rmtree(cfg.metrics_dir, ignore_errors=True)  # counters start again with the next `up`
     say(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
 
 
@@ -119,6 +121,7 @@ def print_addresses(cfg: StackConfig, say: Say = print) -> None:
     """Where to reach each part of the running stack."""
     say("\nThe stack is up:")
     say(f"  API gateway          {cfg.gateway_url}   (GET /healthz)")
+    say(f"  Metrics              {cfg.gateway_url}/metrics   (Prometheus text; rules and dashboard in ops/)")
     say("  Tokens               python -m api_gateway.token --sub <uuid> --role admin|customer|runner")
     say(f"  Saga console         {cfg.gateway_url}/console/   (sign in with an admin token)")
     say(f"  API documentation    {cfg.gateway_url}/docs   (OpenAPI 3.1: {cfg.gateway_url}/openapi.json)")

@@ -43,6 +43,11 @@ class StackConfig:
         return self.run_dir / "logs"
 
     @property
+    def metrics_dir(self) -> Path:
+        """prometheus_client's multiprocess files, one per process (removed by ``down``)."""
+        return self.run_dir / "metrics"
+
+    @property
     def pids_dir(self) -> Path:
         return self.run_dir / "pids"
 
@@ -81,6 +86,8 @@ class StackConfig:
         """The environment every process of the stack starts with."""
         env = dict(os.environ)
         env.update(self.stack_vars(), PYTHONUNBUFFERED="1")
+        # Every process records saga metrics into files here; the gateway's /metrics sums them.
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(self.metrics_dir)
         # Processes run from the repository root: its packages import even without an editable install.
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
         return env

@@ -12,6 +12,8 @@ from devstack.supervisor import Program
 SAGA_QUEUES = ("create_order_saga", "accept_order_saga", "cancel_order_saga", "complete_order_saga",
                "saga_maintenance")
 CELERY_APP = "saga_workers"
+# Gunicorn's own lines as JSON; each request is logged by the app (campus_common.web), with its request id.
+GUNICORN_LOGGER = "campus_common.gunicorn_logging.JsonLogger"
 
 
 @dataclass(frozen=True)
@@ -28,12 +30,22 @@ class Component:
         return self.program.name
 
 
+# The public gateway runs gevent workers: slow or unfinished requests cannot tie it up (see the config).
+GEVENT_APPS = ("api_gateway",)
+
+
+def gunicorn_argv(package: str, bind: str, workers: int) -> tuple[str, ...]:
+    """How every Flask app is served: gunicorn with the shared config, gevent for the gateway."""
+    worker_class = ("--worker-class", "gevent") if package in GEVENT_APPS else ()
+    return (python(), "-m", "gunicorn", "-c", "python:campus_common.gunicorn_conf", *worker_class,
+            "--bind", bind, "--workers", str(workers), "--name", package, "--logger-class", GUNICORN_LOGGER,
+            f"{package}:create_app()")
+
+
 def flask_app(cfg: StackConfig, package: str, port: int) -> Component:
     """``package:create_app()`` under gunicorn, healthy when ``/healthz`` answers 200."""
     spec = f"{package}:create_app()"
-    argv = (python(), "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(cfg.gunicorn_workers),
-            "--name", package, "--timeout", "60", "--graceful-timeout", "10",
-            "--access-logfile", "-", "--error-logfile", "-", spec)
+    argv = gunicorn_argv(package, f"127.0.0.1:{port}", cfg.gunicorn_workers)
     url = f"http://127.0.0.1:{port}"
     return Component(Program(package, argv, spec), Health.http(f"{url}/healthz"), url, port)
 

@@ -9,11 +9,13 @@ from campus_common.idempotency import current_session, idempotent, transactional
 from campus_common.service_auth import API_GATEWAY, SAGA_WORKERS
 from campus_common.service_guard import allow
 from campus_common.validation import parsed
-from campus_common.web import json_body
+from campus_common.web import body_limit, json_body
 from notification_service import commands, service
 from notification_service.repository import Notification
 
 bp = Blueprint("notifications", __name__)
+# A batch names every runner (up to commands.MAX_BATCH, a few hundred bytes each): above MAX_CONTENT_LENGTH.
+BATCH_BODY_LIMIT = 4 * 1024 * 1024
 
 
 def notification_json(notification: Notification) -> dict[str, Any]:
@@ -33,6 +35,7 @@ def create_notification() -> tuple[Response, int]:
 
 
 @bp.post("/notifications/batch")
+@body_limit(BATCH_BODY_LIMIT)
 @allow(SAGA_WORKERS)
 @idempotent
 def create_notifications() -> tuple[Response, int]:

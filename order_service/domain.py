@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from campus_common.validation import CENTS, InvalidInput, money
+from campus_common.validation import CENTS, InvalidInput, checked_text, money
 
 # Bounds that keep any total inside numeric(12,2) and any request reasonably small.
 MAX_ITEMS, MAX_QUANTITY, MAX_PRICE, MAX_NAME, MAX_TEXT = 100, 1000, Decimal("10000.00"), 200, 500
@@ -119,7 +119,7 @@ def parse_text(value: Any, max_length: int = MAX_TEXT) -> str:
         raise ValueError("must be a non-empty string")
     if len(value) > max_length:
         raise ValueError(f"must be at most {max_length} characters")
-    return value.strip()
+    return checked_text(value.strip())
 
 
 parse_price = money(MAX_PRICE)

@@ -8,8 +8,8 @@ from kombu import Queue
 from campus_common.config import Settings, load_settings
 from campus_common.db import dispose_engines
 from campus_common.logs import configure_logging
+from saga_workers import metrics_server, worker_logging  # noqa: F401 - connect Celery's signals
 from saga_workers.dispatch import PRIORITY_STEPS
-from saga_workers import worker_logging  # noqa: F401 - connects Celery's logging signals
 
 MAINTENANCE_QUEUE = "saga_maintenance"
 

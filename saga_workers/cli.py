@@ -6,7 +6,7 @@ from typing import Any
 import click
 
 from campus_common import jsonutil
-from saga_workers.cli_output import format_list, format_timeline
+from saga_workers.cli_output import format_attempts, format_list, format_timeline
 from saga_workers.sagas import REGISTRY
 
 STATUSES = ("STARTED", "COMPLETED", "COMPENSATING", "COMPENSATED", "FAILED")
@@ -54,17 +54,20 @@ def list_command(status: str | None, saga_type: str | None, limit: int, as_json:
 @saga.command(name="show")
 @click.argument("saga_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with every attempt, the input and the outputs.")
-def show_command(saga_id: str, as_json: bool) -> None:
+@click.option("--attempts", is_flag=True, help="Also list every attempt with its idempotency key and error.")
+def show_command(saga_id: str, as_json: bool, attempts: bool) -> None:
     """Show one saga with its step timeline."""
     from saga_workers.queries import get_saga
 
-    found = get_saga(saga_id, detail=as_json)
+    found = get_saga(saga_id, detail=as_json or attempts)
     if found is None:
         raise click.ClickException(f"no saga with id {saga_id}")
     if as_json:
         _echo_json(found)
-    else:
-        click.echo(format_timeline(found))
+        return
+    click.echo(format_timeline(found))
+    if attempts:
+        click.echo(format_attempts(found))
 
 
 @saga.command(name="retry")

@@ -31,3 +31,18 @@ def format_timeline(saga: dict[str, Any]) -> str:
         lines.append(f"  {step['name']:<22} {step['phase']:<13} {step['status']:<9} {step['attempts']:>5}  "
                      f"{_when(step['started_at']):<19}  {_when(step['finished_at']):<19}  {step['error'] or ''}")
     return "\n".join(lines)
+
+
+def format_attempts(saga: dict[str, Any]) -> str:
+    """Every attempt of every action and compensation, with the idempotency key its call carried."""
+    lines = [f"  {'step':<22} {'phase':<13} {'round':>5} {'try':>3}  {'status':<9} {'started':<19}  {'ms':>8}  "
+             "idempotency key / error"]
+    for a in saga["attempts"]:
+        took = f"{a['duration_ms']:.0f}" if a["duration_ms"] is not None else "-"
+        status = a["status"] + ("?" if a["outcome_unknown"] else "")
+        lines.append(f"  {a['step']:<22} {a['phase']:<13} {a['round']:>5} {a['attempt']:>3}  {status:<9} "
+                     f"{_when(a['started_at']):<19}  {took:>8}  {a['idempotency_key']}")
+        if a["error"]:
+            lines.append(f"  {'':<22} {'':<13} {'':>5} {'':>3}  {'':<9} {'':<19}  {'':>8}  {a['error']}")
+    lines.append("  (? = the outcome is unknown: the call timed out or lost its connection)")
+    return "\n".join(lines)

@@ -6,6 +6,7 @@ import functools
 import json
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import MetaData, Table, func, select, tuple_, union_all
 
@@ -83,8 +84,9 @@ def _encode_cursor(row: dict[str, Any]) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         created_at, saga_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(created_at), saga_id
-    except (ValueError, TypeError) as exc:
+        # Both go into SQL: a forged cursor must fail here, not as a database error.
+        return datetime.fromisoformat(created_at), str(UUID(saga_id))
+    except (ValueError, TypeError, AttributeError) as exc:
         raise ValueError("invalid cursor") from exc
 
 
@@ -144,6 +146,13 @@ def _select_page(schema: str, filters: dict[str, str | None], created: tuple[dat
 LIVE = ("STARTED", "COMPENSATING", "FAILED")  # FAILED sagas can be retried: they still need their version
 
 
+def versions_query(schema: str):
+    """Live sagas per (definition version, status): the partial index on live sagas answers it."""
+    table = _instances_in(schema)
+    return select(table.c.definition_version, table.c.status, func.count()).where(
+        table.c.status.in_(LIVE)).group_by(table.c.definition_version, table.c.status)
+
+
 def versions_in_use() -> list[dict[str, Any]]:
     """Per saga type and definition version: declared here? newest? how many live sagas need it."""
     from saga_workers import sagas
@@ -151,9 +160,7 @@ def versions_in_use() -> list[dict[str, Any]]:
     report = []
     with _database().unit_of_work() as session:
         for saga_type, definition in REGISTRY.items():
-            table = _instances_in(definition.schema)
-            counted = session.execute(select(table.c.definition_version, table.c.status, func.count()).where(
-                table.c.status.in_(LIVE)).group_by(table.c.definition_version, table.c.status)).all()
+            counted = session.execute(versions_query(definition.schema)).all()
             in_use: dict[str, dict[str, int]] = {}
             for version, status, count in counted:
                 in_use.setdefault(version, dict.fromkeys(LIVE, 0))[status] = count

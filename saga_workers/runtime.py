@@ -7,6 +7,7 @@ from saga_workers import sagas
 from saga_workers.engine.runner import SagaRunner
 from saga_workers.engine.store import SagaStore
 from saga_workers.engine.versions import definition_for
+from saga_workers.telemetry import TELEMETRY
 
 
 class UnknownSagaType(KeyError):
@@ -33,4 +34,4 @@ def runner_for(saga_type: str, saga_id: str | None = None, version: str | None =
     db = Database(settings.database_url, pre_ping=False)
     if saga_id is not None:
         definition = definition_for(versions, SagaStore(db, definition), saga_id)
-    return SagaRunner(definition, SagaStore(db, definition), settings)
+    return SagaRunner(definition, SagaStore(db, definition), settings, observer=TELEMETRY)

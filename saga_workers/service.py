@@ -9,10 +9,11 @@ from typing import Any
 from celery import Celery
 from sqlalchemy import func, select, update
 
+from campus_common import logs
 from campus_common.config import load_settings
 from campus_common.db import Database
 from campus_common.key_retention import retry_horizon_seconds
-from saga_workers import dispatch, sagas
+from saga_workers import dispatch, metrics, sagas
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.store import SagaStore
 from saga_workers.engine.tables import instances, translate
@@ -74,8 +75,10 @@ def start_saga(saga_type: str, payload: dict[str, Any], idempotency_key: str | N
     """Commit a new saga (or find the one started with this key), then enqueue its steps."""
     definition = _definition(saga_type)
     store = SagaStore(_database(), definition)
-    saga_id, created = store.create(str(uuid.uuid4()), payload, idempotency_key)
+    # The request being served (gateway) is stored with the saga: its participant calls carry it.
+    saga_id, created = store.create(str(uuid.uuid4()), payload, idempotency_key, logs.current_request_id())
     if created:
+        metrics.saga_started(saga_type)
         dispatch.send_steps(_app(), definition, saga_id)  # after commit: the worker will find the row
         return StartedSaga(saga_id=saga_id, created=True, payload=payload)
     return StartedSaga(saga_id=saga_id, created=False, payload=store.load(saga_id).payload)

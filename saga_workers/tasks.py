@@ -6,7 +6,7 @@ from collections.abc import Callable
 from celery import Celery, Task
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from saga_workers import dispatch, maintenance, retention
+from saga_workers import dispatch, maintenance, telemetry, retention
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.runner import Next, Verdict
 from saga_workers.runtime import runner_for
@@ -20,11 +20,16 @@ class SagaFailed(Exception):
     """The saga stopped FAILED for an operator: the task that stopped it ends in FAILURE, as Flower shows."""
 
 
+# acks_late: redelivered after a crash (steps are idempotent). SagaFailed is an expected end,
+# logged by Celery at INFO without a traceback; the engine's own ERROR line says why.
+SAGA_TASK = dict(bind=True, acks_late=True, throws=(SagaFailed,), **DB_RETRY)
+
+
 def register_saga_tasks(app: Celery, definition: SagaDefinition) -> None:
     """Register ``saga.<type>.run_step``, ``.compensate`` and ``.on_step_error`` for one saga type."""
     saga_type = definition.saga_type
 
-    @app.task(name=dispatch.task_name(saga_type, "run_step"), bind=True, acks_late=True, throws=(SagaFailed,), **DB_RETRY)
+    @app.task(name=dispatch.task_name(saga_type, "run_step"), **SAGA_TASK)
     def run_step(self: Task, saga_id: str, index: int, claimed: dict | None = None) -> str:
         """Run one step; the chain goes on only when the step is done."""
         claim = _usable_claim(self, claimed)
@@ -43,12 +48,12 @@ def register_saga_tasks(app: Celery, definition: SagaDefinition) -> None:
 
         return _follow(self, definition, saga_id, attempt)
 
-    @app.task(name=dispatch.task_name(saga_type, "compensate"), bind=True, acks_late=True, throws=(SagaFailed,), **DB_RETRY)
+    @app.task(name=dispatch.task_name(saga_type, "compensate"), **SAGA_TASK)
     def compensate(self: Task, saga_id: str) -> str:
         """Run the pending compensations of a COMPENSATING saga, from its state in Postgres."""
         return _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).compensate(saga_id))
 
-    @app.task(name=dispatch.task_name(saga_type, "on_step_error"), bind=True, acks_late=True, throws=(SagaFailed,), **DB_RETRY)
+    @app.task(name=dispatch.task_name(saga_type, "on_step_error"), **SAGA_TASK)
     def on_step_error(self: Task, saga_id: str) -> str:
         """Error callback of the chain: a step task crashed; recover the saga from Postgres."""
         return _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).recover(saga_id))
@@ -67,10 +72,10 @@ def _follow(task: Task, definition: SagaDefinition, saga_id: str, attempt: Calla
         dispatch.send_compensation(task.app, definition, saga_id)
     if verdict.next is not Next.CONTINUE:
         _end_chain(task)  # the saga finished, stopped, or compensates elsewhere
+    error = telemetry.saga_ended(runner_for(definition.saga_type).store, saga_id, verdict.next)
     if verdict.next is Next.FAILED and not task.request.is_eager:
         # Eager callers (tests, task_always_eager) get the saga FAILED in Postgres, not an exception.
-        row = runner_for(definition.saga_type).store.load(saga_id)
-        raise SagaFailed(f"{definition.saga_type} saga {saga_id} is FAILED: {row.error if row else 'unknown'}")
+        raise SagaFailed(f"{definition.saga_type} saga {saga_id} is FAILED: {error}")
     return verdict.next.value
 
 

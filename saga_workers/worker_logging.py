@@ -26,9 +26,16 @@ def _json_logging(loglevel: int | str | None = None, **_: Any) -> None:
 
 
 @task_prerun.connect
-def _bind_task(task_id: str | None = None, task: Any = None, **_: Any) -> None:
-    if task_id:
-        _bound[task_id] = logs.bind(task_id=task_id, task_name=getattr(task, "name", None))
+def _bind_task(task_id: str | None = None, task: Any = None, args: Any = None, **_: Any) -> None:
+    if not task_id:
+        return
+    name = getattr(task, "name", None) or ""
+    fields: dict[str, Any] = dict(task_id=task_id, task_name=name)
+    kind, _, rest = name.partition(".")
+    saga_type = rest.rpartition(".")[0]
+    if kind == "saga" and saga_type != "maintenance" and args:  # saga.<type>.<task>(saga_id, ...)
+        fields.update(saga_id=str(args[0]), saga_type=saga_type)
+    _bound[task_id] = logs.bind(**fields)
 
 
 @task_postrun.connect

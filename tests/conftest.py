@@ -29,6 +29,19 @@ def service_keys() -> dict[str, str]:
     return install_session_keys()
 
 
+# The suites' traffic comes from one address, many users and quick calls, and stacks started by the
+# e2e and chaos tests inherit this environment: limits that never throttle it. The rate-limit tests
+# set low ones to prove the limits work.
+SUITE_RATE_LIMITS = {"RATE_LIMIT_USER_WRITES": "100000 per minute", "RATE_LIMIT_AUTH_FAILURES": "100000 per minute"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_rate_limits() -> None:
+    """High rate limits for the whole session, unless the environment sets its own."""
+    for name, value in SUITE_RATE_LIMITS.items():
+        os.environ.setdefault(name, value)
+
+
 @pytest.fixture(scope="session")
 def run_dir() -> Iterator[Path]:
     """A temporary folder the postgres user can enter."""

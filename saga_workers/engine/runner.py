@@ -16,6 +16,7 @@ from campus_common.config import Settings
 from campus_common.http import BusinessRefusal, InfrastructureFault
 from saga_workers.engine.context import StepContext, StepRefused
 from saga_workers.engine.definition import SagaDefinition
+from saga_workers.engine.observer import StepObserver
 from saga_workers.engine.store import ACTION, COMPENSATION, Attempt, SagaStore
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,10 @@ def describe(exc: Exception) -> str:
 class SagaRunner:
     """Runs one saga type's steps and compensations against its store."""
 
-    def __init__(self, definition: SagaDefinition, store: SagaStore, settings: Settings) -> None:
+    def __init__(self, definition: SagaDefinition, store: SagaStore, settings: Settings,
+                 observer: StepObserver | None = None) -> None:
         self.definition, self.store, self.settings = definition, store, settings
+        self.observer = observer or StepObserver()
 
     def _context(self, saga_id: str, attempt: Attempt, phase: str) -> StepContext:
         return StepContext(saga_id=saga_id, saga_type=self.definition.saga_type,
@@ -91,8 +94,10 @@ class SagaRunner:
         if attempt is None:
             return self._not_due(saga_id, index)
         step = self.definition.step(index)
+        ctx = self._context(saga_id, attempt, ACTION)
         try:
-            output = step.action(self._context(saga_id, attempt, ACTION))
+            with self.observer.attempt(ctx, attempt):
+                output = step.action(ctx)
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
             return self._action_failed(saga_id, attempt, exc)
         last = index == len(self.definition.steps) - 1
@@ -117,6 +122,7 @@ class SagaRunner:
         limit = (self.settings.saga_step_retry_limit if rolls_back
                  else self.settings.saga_retriable_step_retry_limit)
         if not refused and attempt.number < limit:
+            self.observer.retrying(self._context(saga_id, attempt, ACTION))
             return Verdict(Next.RETRY, backoff(attempt.number, self.settings))
         step = self.definition.step(attempt.step_index)
         if rolls_back and (refused or not (step.pivot or step.stop_on_fault)):
@@ -137,8 +143,10 @@ class SagaRunner:
             if attempt == "COMPENSATED":
                 return Verdict(Next.COMPENSATED)
             step = self.definition.step(attempt.step_index)
+            ctx = self._context(saga_id, attempt, COMPENSATION)
             try:
-                step.compensate(self._context(saga_id, attempt, COMPENSATION))
+                with self.observer.attempt(ctx, attempt):
+                    step.compensate(ctx)
             except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
                 return self._compensation_failed(saga_id, attempt, exc)
             self.store.finish_compensation(attempt)
@@ -148,6 +156,7 @@ class SagaRunner:
         error = f"compensating {self.definition.step(attempt.step_index).name}: {describe(exc)}"
         self.store.fail_attempt(attempt, error, refused=refused, outcome_unknown=unknown)
         if not refused and attempt.number < self.settings.saga_compensation_retry_limit:
+            self.observer.retrying(self._context(saga_id, attempt, COMPENSATION))
             return Verdict(Next.RETRY, backoff(attempt.number, self.settings))
         self.store.mark_failed(saga_id, COMPENSATION, error)
         return Verdict(Next.FAILED)

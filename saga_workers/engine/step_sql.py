@@ -24,7 +24,8 @@ class _HotStatements:
         waiting = and_(instances.c.saga_id == saga, instances.c.status == "STARTED", instances.c.current_step == index)
         self.claim = update(instances).where(waiting).values(
             updated_at=func.now(), version=instances.c.version + 1).returning(
-            instances.c.round, instances.c.payload, instances.c.step_outputs).execution_options(**options)
+            instances.c.round, instances.c.payload, instances.c.step_outputs,
+            instances.c.request_id).execution_options(**options)
         phase, round_ = bindparam("b_phase", type_=step_log.c.phase.type), bindparam("b_round", type_=step_log.c.round.type)
         same = and_(step_log.c.saga_id == saga, step_log.c.step_index == index, step_log.c.phase == phase,
                     step_log.c.round == round_)
@@ -39,7 +40,7 @@ class _HotStatements:
             outcome_unknown=bindparam("b_unknown", type_=step_log.c.outcome_unknown.type),
             finished_at=func.now()).execution_options(**options)
         log_id = bindparam("b_log_id", type_=step_log.c.id.type)
-        self.adopt = select(instances.c.round, instances.c.payload, instances.c.step_outputs,
+        self.adopt = select(instances.c.round, instances.c.payload, instances.c.step_outputs, instances.c.request_id,
                             instances.c.definition_version, instances.c.current_step_name,
                             step_log.c.attempt, step_log.c.step_name).join_from(
             instances, step_log, and_(step_log.c.id == log_id, step_log.c.saga_id == instances.c.saga_id)).where(

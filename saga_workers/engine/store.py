@@ -27,6 +27,7 @@ class Attempt:
     number: int
     payload: dict[str, Any]
     outputs: dict[str, Any]
+    request_id: str | None = None  # of the request that started the saga (logs, X-Request-ID)
 
 
 class SagaStore:
@@ -47,13 +48,14 @@ class SagaStore:
     def _lock(self, session: Session, saga_id: str) -> Any:
         return self._exec(session, select(instances).where(instances.c.saga_id == saga_id).with_for_update()).first()
 
-    def create(self, saga_id: str, payload: dict[str, Any], idempotency_key: str | None) -> tuple[str, bool]:
+    def create(self, saga_id: str, payload: dict[str, Any], idempotency_key: str | None,
+               request_id: str | None = None) -> tuple[str, bool]:
         """Insert a STARTED saga; with a known idempotency key return the existing one instead."""
         values = dict(saga_id=saga_id, saga_type=self.definition.saga_type, status="STARTED", current_step=0,
                       definition_version=self.definition.version, current_step_name=self.definition.name_at(0),
                       payload=payload, step_outputs={}, idempotency_key=idempotency_key,
                       order_id=payload.get("order_id"), customer_id=payload.get("customer_id"),
-                      runner_id=payload.get("runner_id"), round=1, version=1,
+                      runner_id=payload.get("runner_id"), round=1, version=1, request_id=request_id,
                       created_at=func.now(), updated_at=func.now())
         with self._session() as session:
             stmt = pg_insert(instances).values(**values).on_conflict_do_nothing(
@@ -112,7 +114,7 @@ class SagaStore:
         log_id, attempt = session.execute(self._hot.insert_attempt, {
             "b_saga_id": saga_id, "b_index": index, "b_phase": phase, "b_round": row.round,
             "b_name": self.definition.step(index).name}).one()
-        return Attempt(log_id, index, attempt, row.payload, row.step_outputs)
+        return Attempt(log_id, index, attempt, row.payload, row.step_outputs, row.request_id)
 
     def _touch(self, session: Session, saga_id: str, **values: Any) -> int:
         stmt = update(instances).where(instances.c.saga_id == saga_id).values(
@@ -163,7 +165,7 @@ class SagaStore:
         if row is None:
             return False, None
         outputs = {**attempt.outputs, self.definition.step(index).name: output or {}}
-        return True, Attempt(row.id, index + 1, row.attempt, attempt.payload, outputs)
+        return True, Attempt(row.id, index + 1, row.attempt, attempt.payload, outputs, attempt.request_id)
 
     def adopt(self, saga_id: str, index: int, log_id: int) -> Attempt | None:
         """The attempt ``finish_and_claim_next`` recorded for step ``index``, if the saga still waits
@@ -174,7 +176,7 @@ class SagaStore:
         if row is None or row.definition_version != self.definition.version or row.step_name != name or \
                 row.current_step_name not in (None, name):
             return None
-        return Attempt(log_id, index, row.attempt, row.payload, row.step_outputs)
+        return Attempt(log_id, index, row.attempt, row.payload, row.step_outputs, row.request_id)
 
     def fail_attempt(self, attempt: Attempt, error: str, *, refused: bool, outcome_unknown: bool) -> None:
         """Record a failed attempt (a refusal or a fault)."""

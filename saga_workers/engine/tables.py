@@ -25,6 +25,7 @@ instances = Table(
     Column("customer_id", Uuid(as_uuid=False)),
     Column("runner_id", Uuid(as_uuid=False)),
     Column("error", Text),
+    Column("request_id", Text),  # the request that started it; its participant calls carry it
     Column("round", Integer, nullable=False),
     Column("version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),

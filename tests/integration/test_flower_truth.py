@@ -94,7 +94,8 @@ def test_a_completed_saga_shows_every_step_task_succeeded(events):
 
 
 def test_a_refused_step_ends_its_chain_succeeded_and_compensation_succeeds(events):
-    saga_id = start_saga("create_order", order_payload(create_user("customer", card_token="tok_chargeDeclined"))).saga_id
+    customer = create_user("customer", card_token="tok_chargeDeclined")
+    saga_id = start_saga("create_order", order_payload(customer)).saga_id
     assert wait_for_saga(saga_id)["status"] == "COMPENSATED"
 
     tasks = events.settled(saga_id, 4)

@@ -64,7 +64,7 @@ def test_bad_input_keeps_the_error_format(gateway: Gateway) -> None:
     as_text = gateway.client.post("/api/orders", data=b'{"items": []}', content_type="text/plain",
                                   headers=customer.auth)
     assert as_text.status_code == 415 and as_text.get_json()["error"]["code"] == "unsupported_media_type"
-    long_key = gateway.client.post("/api/orders", json=ORDER, headers={**customer.auth, "Idempotency-Key": "k" * 201})
+    long_key = gateway.client.post("/api/orders", json=ORDER, headers={**customer.auth, "Idempotency-Key": "k" * 256})
     assert long_key.status_code == 400 and long_key.get_json()["error"]["code"] == "invalid_idempotency_key"
     for query in ("type=nope", "limit=0", "limit=abc"):
         response = gateway.client.get(f"/api/sagas?{query}", headers=gateway.admin.auth)
@@ -78,3 +78,22 @@ def test_the_docs_page_is_self_contained(gateway: Gateway) -> None:
     assert "/api/sagas/{saga_id}/cancel" in page and "NewOrder" in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "nothing is fetched from another host"
     assert "<script" not in page
+
+
+def test_the_saga_list_filters_by_order_and_time_as_documented(gateway: Gateway) -> None:
+    parameters = _document(gateway)["paths"]["/api/sagas"]["get"]["parameters"]
+    assert {"type", "status", "order_id", "from", "to", "limit", "cursor"} == {p["name"] for p in parameters}
+    started = gateway.place_order(gateway.create_user("customer")).get_json()
+    gateway.place_order(gateway.create_user("customer"))
+
+    def ids(query: str) -> list[str]:
+        response = gateway.client.get(f"/api/sagas?{query}", headers=gateway.admin.auth)
+        assert response.status_code == 200, response.get_json()
+        return [saga["saga_id"] for saga in response.get_json()["sagas"]]
+
+    assert ids(f"order_id={started['order_id']}") == [started["saga_id"]]
+    assert len(ids("from=2000-01-01T00:00&order_id=")) == 2
+    assert ids("to=2000-01-01T00:00:00%2B00:00") == []
+    bad = gateway.client.get("/api/sagas?order_id=nope&from=yesterday", headers=gateway.admin.auth)
+    assert bad.status_code == 422 and set(bad.get_json()["error"]["details"]) == {"order_id", "from"}
+    assert bad.get_json()["error"]["details"]["order_id"] == "must be a UUID"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 
+from campus_common.http import BusinessRefusal
 from devstack.procs import free_port
 from devstack.threaded import ThreadedServer
 from saga_workers.queries import get_saga
@@ -145,3 +146,24 @@ def test_cancel_refuses_a_saga_being_rolled_back(eager: Any, live_participants: 
     assert wait_for_saga(saga_id)["status"] == "COMPENSATED"
     with pytest.raises(SagaNotCancellable, match="only a running"):
         cancel_saga(saga_id)
+
+
+def test_cancel_while_a_step_waits_for_its_retry_stops_the_saga_there(worker: Any, live_participants: Any,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.integration.saga_helpers import wait_for_failed_attempt
+
+    monkeypatch.setenv("SAGA_RETRY_BACKOFF_BASE_SECONDS", "1")  # the retry comes after the cancel
+    payload = order_payload(create_user("customer"))
+    with live_participants.order_service.down():  # connection refused: the order surely was not created
+        saga_id = start_saga("create_order", payload).saga_id
+        wait_for_failed_attempt(saga_id, "create_order")
+        assert cancel_saga(saga_id)["status"] == "COMPENSATING"
+        assert wait_for_saga(saga_id)["status"] == "COMPENSATED"
+    time.sleep(2.5)  # the pending retry is delivered now, and finds the saga compensated
+
+    saga = get_saga(saga_id, detail=True)
+    assert saga["status"] == "COMPENSATED"
+    assert {(a["step"], a["phase"], a["status"]) for a in saga["attempts"]} == {("create_order", "action", "FAILED")}
+    with pytest.raises(BusinessRefusal) as unknown:
+        order(payload["order_id"])
+    assert unknown.value.status == 404, "no order was ever created"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -78,6 +79,11 @@ def test_retry_every_failed_saga_at_once(failed_sagas: list[str]) -> None:
     assert sorted(line.split()[1] for line in result.output.splitlines()) == sorted(failed_sagas)
     assert [wait_for_saga(i)["status"] for i in failed_sagas] == ["COMPENSATED", "COMPENSATED"]
     assert _invoke("retry", "--status", "FAILED").output == "", "nothing is left FAILED"
+    shown = _invoke("show", failed_sagas[0], "--attempts")
+    assert shown.exit_code == 0, shown.output
+    assert f"{failed_sagas[0]}:create_order:compensation" in shown.output and "503" in shown.output
+    rounds = re.findall(r"create_order\s+compensation\s+(\d+)\s+1\s+(\w+)", shown.output)
+    assert rounds == [("1", "FAILED"), ("2", "DONE")], "both rounds are listed"
 
 
 @pytest.mark.parametrize("args", [[], [str(uuid.uuid4()), "--status", "FAILED"], ["--status", "COMPLETED"],

@@ -37,8 +37,9 @@ NODE_NAMES = {queue: queue.removesuffix("_saga") for queue in WORKER_QUEUES}
 
 # --- helpers -------------------------------------------------------------------------------
 
-# Read by the tools themselves, not by config.py: Flower's --basic-auth option.
-TOOL_ENV_NAMES = {"FLOWER_BASIC_AUTH"}
+# Read by the tools themselves, not by config.py: Flower's --basic-auth option, gunicorn's options,
+# prometheus_client's multiprocess folder, Grafana's admin password (GF_SECURITY_ADMIN_PASSWORD).
+TOOL_ENV_NAMES = {"FLOWER_BASIC_AUTH", "GUNICORN_CMD_ARGS", "PROMETHEUS_MULTIPROC_DIR", "GRAFANA_ADMIN_PASSWORD"}
 
 
 def config_env_names() -> set[str]:
@@ -116,6 +117,13 @@ def worker_deployments() -> dict[str, dict[str, Any]]:
     return by_queue
 
 
+def gunicorn_command(package: str, port: int) -> list[str]:
+    """The one way a web app is served: the shared gunicorn config, gevent workers for the public gateway."""
+    worker_class = ["--worker-class", "gevent"] if package == "api_gateway" else []
+    return ["gunicorn", "-c", "python:campus_common.gunicorn_conf", *worker_class, "--bind", f"0.0.0.0:{port}",
+            "--workers", "2", f"{package}:create_app()"]
+
+
 # --- compose ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", WEB_APPS)
@@ -123,7 +131,7 @@ def test_compose_web_app_runs_gunicorn_on_its_port_with_a_healthz_check(name: st
     package, port = WEB_APPS[name]
     service = compose_services()[name]
 
-    assert service["command"] == ["gunicorn", "--bind", f"0.0.0.0:{port}", "--workers", "2", f"{package}:create_app()"]
+    assert service["command"] == gunicorn_command(package, port)
     assert f"http://127.0.0.1:{port}/healthz" in " ".join(service["healthcheck"]["test"])
     assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
 
@@ -131,7 +139,8 @@ def test_compose_web_app_runs_gunicorn_on_its_port_with_a_healthz_check(name: st
 def test_compose_publishes_only_gateway_and_flower_on_loopback() -> None:
     published = {name: svc["ports"] for name, svc in compose_services().items() if svc.get("ports")}
 
-    assert published == {"api-gateway": ["127.0.0.1:3100:3100"], "flower": ["127.0.0.1:5555:5555"]}
+    assert published == {"api-gateway": ["127.0.0.1:3100:3100"], "flower": ["127.0.0.1:5555:5555"],
+                         "prometheus": ["127.0.0.1:9090:9090"], "grafana": ["127.0.0.1:3000:3000"]}
 
 
 def test_compose_every_queue_has_exactly_one_worker_that_is_health_checked() -> None:
@@ -217,7 +226,7 @@ def test_k8s_web_app_serves_its_port_with_healthz_probes_and_resources(name: str
     box = main_container(k8s_by_kind("Deployment")[name])
     service = k8s_by_kind("Service")[name]
 
-    assert box["command"] == ["gunicorn", "--bind", f"0.0.0.0:{port}", "--workers", "2", f"{package}:create_app()"]
+    assert box["command"] == gunicorn_command(package, port)
     assert box["ports"] == [{"name": "http", "containerPort": port}]
     for probe in ("readinessProbe", "livenessProbe"):
         assert box[probe]["httpGet"] == {"path": "/healthz", "port": "http"}, probe

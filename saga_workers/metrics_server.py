@@ -1,0 +1,31 @@
+"""A worker's own ``/metrics`` port, for clusters where processes share no volume with the gateway.
+
+With ``METRICS_PORT`` set (k8s), the worker's main process serves the saga metrics that its pool
+processes record into the pod-local PROMETHEUS_MULTIPROC_DIR; Prometheus scrapes every worker
+pod and sums across them. devstack and compose leave it unset: the gateway serves them all.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery.signals import worker_init
+from prometheus_client import CollectorRegistry, start_http_server
+
+from campus_common.config import load_settings
+from saga_workers import metrics
+
+log = logging.getLogger(__name__)
+
+
+@worker_init.connect
+def serve_metrics(**_: Any) -> Any:
+    """In the worker's main process: serve /metrics on METRICS_PORT (all interfaces: Prometheus scrapes the pod)."""
+    port = load_settings().metrics_port
+    if not port:
+        return None
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(metrics.EngineMetrics())
+    served = start_http_server(port, registry=registry)
+    log.info("serving saga metrics on :%d/metrics", port)
+    return served
