@@ -32,7 +32,7 @@ class ProcessState:
     state: str = "STOPPED"
     pid: int = 0
     uptime: float = 0.0
-    restarts: int = 0  # unexpected exits, each followed by a restart (unless it gave up: FATAL)
+    restarts: int = 0  # exits nobody asked for, each followed by a restart (unless it gave up: FATAL)
     last_exit: str = ""  # "<time> <reason>"
     spawn_error: str = ""
 
@@ -154,9 +154,10 @@ class Supervisor:
         start = text.rfind("supervisord started with pid")
         found: dict[str, tuple[int, str]] = {}
         for line in text[max(start, 0):].splitlines():
-            if (match := _EXITED.match(line)) and "not expected" in match.group(3):
+            if match := _EXITED.match(line):  # "stopped:" is what we asked for; "exited:" we did not
                 when, name, reason = match.groups()
-                found[name] = (found.get(name, (0, ""))[0] + 1, f"{when[11:19]} {reason.replace('; not expected', '')}")
+                reason = reason.replace("; not expected", "").replace("; expected", "")
+                found[name] = (found.get(name, (0, ""))[0] + 1, f"{when[11:19]} {reason}")
             elif match := _GAVE_UP.match(line):
                 count, last = found.get(match.group(1), (0, ""))
                 found[match.group(1)] = (count, f"{last} (gave up: FATAL)")

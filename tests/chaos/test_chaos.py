@@ -20,6 +20,10 @@ def assert_survived(result: ChaosResult, min_sagas: int) -> None:
     assert total >= min_sagas, f"only {total} saga runs"
     assert set(result.sagas) == {"create_order", "accept_order", "cancel_order", "complete_order"}, result.sagas
     assert not result.driver_errors, result.driver_errors
+    assert not result.not_running_at_end, f"supervision left {result.not_running_at_end} down"
+    killed = {e.spec.kind for e in result.events if e.restarted}
+    assert {"worker_sigkill", "beat_kill", "redis_restart", "participant_down"} <= killed, \
+        f"supervision restarted nothing after {sorted({'worker_sigkill', 'beat_kill', 'redis_restart', 'participant_down'} - killed)}"
     assert result.settles[0].ok, f"not settled within the bound: {result.settles[0]}"
     assert all(r.returncode == 0 for r in result.retried), [r for r in result.retried if r.returncode]
     broken = {r.name: r.violations[:5] for r in result.invariants if r.violations}
