@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from devstack.procs import live_processes, send_group_signal, send_signal
 
@@ -123,7 +125,9 @@ class FaultInjector:
     # -- Redis ----------------------------------------------------------------------------------
 
     def _redis(self) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.stack.redis_port, socket_timeout=5)
+        # No retries: redis-py's default would send SHUTDOWN again, to the Redis supervision restarted.
+        return redis.Redis(host="127.0.0.1", port=self.stack.redis_port, socket_timeout=5,
+                           retry=Retry(NoBackoff(), 0))
 
     def redis_flush(self, spec: FaultSpec) -> str:
         """FLUSHALL: every queued, reserved (unacked) and scheduled (ETA retry) message is gone."""

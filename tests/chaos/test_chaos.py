@@ -8,6 +8,8 @@ import pytest
 
 from tests.chaos.faults import KINDS
 from tests.chaos.scenario import ChaosPlan, ChaosResult, long_plan, short_plan
+from tests.chaos.stack import start_stack, stop_stack
+from tests.stack_kill import kill_everything
 
 Run = Callable[[ChaosPlan], ChaosResult]
 
@@ -39,3 +41,16 @@ def test_every_saga_ends_and_invariants_hold_under_faults(chaos_run: Run, seed: 
 def test_long_chaos_run(chaos_run: Run, seed: int) -> None:
     """The long run (``make chaos``): hundreds of sagas, three rounds of every fault kind."""
     assert_survived(chaos_run(long_plan(seed)), min_sagas=300)
+
+
+@pytest.mark.chaos
+def test_up_after_killing_everything_works_every_time() -> None:
+    """``make up`` after a power cut of the whole stack (supervisord included) succeeds, five times running."""
+    stack = start_stack({})
+    try:
+        for round_ in range(5):
+            kill_everything(stack.env)
+            done = stack.devstack("up")
+            assert done.returncode == 0, f"round {round_}: {done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    finally:
+        stop_stack(stack)
