@@ -145,13 +145,13 @@ class SagaStore:
                      version=instances.c.version + 1)).rowcount
             return advanced == 1
 
-    def has_attempt(self, saga_id: str, index: int) -> bool:
-        """True when step ``index`` has an action attempt in the saga's current round."""
+    def attempt_status(self, saga_id: str, index: int) -> str | None:
+        """The status of step ``index``'s latest action attempt in the saga's current round, or None."""
         with self._session() as session:
             current_round = select(instances.c.round).where(instances.c.saga_id == saga_id).scalar_subquery()
-            return self._exec(session, select(step_log.c.id).where(
+            return self._exec(session, select(step_log.c.status).where(
                 step_log.c.saga_id == saga_id, step_log.c.step_index == index, step_log.c.phase == ACTION,
-                step_log.c.round == current_round).limit(1)).first() is not None
+                step_log.c.round == current_round).order_by(step_log.c.attempt.desc()).limit(1)).scalar()
 
     def fail_attempt(self, attempt: Attempt, error: str, *, refused: bool, outcome_unknown: bool) -> None:
         """Record a failed attempt (a refusal or a fault)."""

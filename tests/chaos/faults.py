@@ -21,6 +21,7 @@ from devstack.procs import live_processes, send_group_signal, send_signal
 from tests.chaos.stack import ChaosStack
 
 SAGA_QUEUES = ("create_order_saga", "accept_order_saga", "cancel_order_saga", "complete_order_saga")
+SUPERVISOR_NOTICES = 1.5  # seconds: supervisord reaps an exited child within its one-second loop
 CRASH_WINDOW = 1.5  # seconds of "acted, but the answer never left" before a participant is killed
 KINDS = ("worker_sigkill", "beat_kill", "redis_flush", "redis_restart", "redis_stop", "postgres_restart",
          "participant_hang", "participant_500", "participant_down")
@@ -61,6 +62,7 @@ class FaultInjector:
         event = FaultEvent(spec, time.monotonic())
         before = self.stack.restarts()
         event.detail = getattr(self, spec.kind)(spec)
+        time.sleep(SUPERVISOR_NOTICES)
         back = self.stack.wait_supervised()
         after = self.stack.restarts()
         event.restarted = sorted(name for name, count in after.items() if count > before.get(name, 0))
