@@ -112,7 +112,8 @@ def down(cfg: StackConfig, say: Say = print) -> None:
     """Stop every process of the stack in waves, Redis and Postgres last, then supervisord; quiet when
     nothing runs."""
     sup = Supervisor(cfg.run_dir, cfg.logs_dir)
-    stopped = [name for wave in shutdown_waves(cfg) for name in sup.stop([c.name for c in wave])]
+    stopped = datastores.stop_legacy_processes(cfg)
+    stopped += [name for wave in shutdown_waves(cfg) for name in sup.stop([c.name for c in wave])]
     if sup.shutdown():
         stopped.append("supervisord")
     stopped += datastores.stop_leftover_datastores(cfg)

@@ -13,7 +13,7 @@ from campus_common.config import env_str
 from devstack.config import REPO_ROOT, StackConfig, python
 from devstack.errors import StackError
 from devstack.postgres import PostgresCluster
-from devstack.procs import as_postgres_user, port_open, wait_until
+from devstack.procs import as_postgres_user, port_open, send_group_signal, wait_until
 from devstack.redis import RedisServer
 from devstack.supervisor import Supervisor, is_alive, tail
 
@@ -118,4 +118,27 @@ def stop_leftover_datastores(cfg: StackConfig) -> list[str]:
     if cluster.server_pid() is not None:
         cluster.stop()
         stopped.append("postgres")
+    return stopped
+
+
+def stop_legacy_processes(cfg: StackConfig) -> list[str]:
+    """Stop processes an older devstack started with pid files in ``RUN_DIR/pids`` (before supervisord).
+
+    A pid counts only when that process's environment names this RUN_DIR: a reused pid is left alone.
+    """
+    stopped = []
+    for pid_file in sorted(cfg.pids_dir.glob("*.pid")) if cfg.pids_dir.is_dir() else []:
+        try:
+            pid = int(pid_file.read_text().strip())
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            environ = []
+        if f"RUN_DIR={cfg.run_dir}".encode() in environ and is_alive(pid):
+            send_group_signal(pid, signal.SIGTERM)
+            try:
+                wait_until(lambda: not is_alive(pid), 20, f"{pid_file.stem} to stop")
+            except TimeoutError:
+                send_group_signal(pid, signal.SIGKILL)
+            stopped.append(pid_file.stem)
+        pid_file.unlink(missing_ok=True)
     return stopped
