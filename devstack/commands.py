@@ -117,6 +117,7 @@ def down(cfg: StackConfig, say: Say = print) -> None:
     if sup.shutdown():
         stopped.append("supervisord")
     stopped += datastores.stop_leftover_datastores(cfg)
+    shutil.rmtree(cfg.metrics_dir, ignore_errors=True)  # counters start again with the next `up`
     say(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
 
 
