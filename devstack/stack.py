@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from campus_common.config import env_str
 from devstack.config import SERVICES, StackConfig, python
 from devstack.health import Health
+from devstack.postgres import PostgresCluster
 from devstack.procs import find_binary as _find_binary
 from devstack.supervisord import Program
 
@@ -89,11 +90,9 @@ def flower(cfg: StackConfig) -> Component:
     return Component(Program("flower", argv, priority=ENTRY), Health.port(cfg.flower_port), url, cfg.flower_port)
 
 
-def postgres(cfg: StackConfig, data_dir: str) -> Component:
+def postgres(cfg: StackConfig, cluster: PostgresCluster) -> Component:
     """The stack's PostgreSQL in the foreground (as the postgres user), healthy when its port accepts."""
-    argv = (find_binary("postgres"), "-D", data_dir, "-c", "listen_addresses=127.0.0.1", "-c", f"port={cfg.pg_port}",
-            "-c", "unix_socket_directories=", "-c", "max_connections=300", "-c", "fsync=off",
-            "-c", "synchronous_commit=off")
+    argv = (find_binary("postgres"), "-D", str(cluster.data_dir), *cluster.server_options())
     # INT: PostgreSQL's fast shutdown (TERM would wait for every client to leave).
     return Component(Program("postgres", argv, user="postgres", stop_signal="INT", priority=DATASTORES),
                      Health.port(cfg.pg_port), port=cfg.pg_port)
@@ -121,7 +120,7 @@ def datastores(cfg: StackConfig) -> list[Component]:
     """Postgres and Redis, supervised like the rest."""
     from devstack.datastores import postgres_for, redis_for
 
-    return [postgres(cfg, str(postgres_for(cfg).data_dir)), redis(cfg, str(redis_for(cfg).data_dir))]
+    return [postgres(cfg, postgres_for(cfg)), redis(cfg, str(redis_for(cfg).data_dir))]
 
 
 def shutdown_waves(cfg: StackConfig) -> list[list[Component]]:
