@@ -7,9 +7,11 @@ from typing import Any
 from sqlalchemy import and_, case, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus_common.db import Database
+from saga_workers.engine import order_lock
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.tables import instances, step_log, translate
 from saga_workers.engine.versions import Pin
@@ -54,6 +56,18 @@ class SagaStore:
                       order_id=payload.get("order_id"), customer_id=payload.get("customer_id"),
                       runner_id=payload.get("runner_id"), round=1, version=1, request_id=request_id,
                       created_at=func.now(), updated_at=func.now())
+        for _ in range(3):  # the lock's holder may finish between the refused insert and the look-up
+            try:
+                return self._insert(values, idempotency_key)
+            except IntegrityError as exc:
+                if not order_lock.is_lock_conflict(exc):
+                    raise
+            holder = self._order_holder(values["order_id"])
+            if holder is not None:
+                raise order_lock.SagaInProgress(self.definition.saga_type, values["order_id"], *holder)
+        raise order_lock.SagaInProgress(self.definition.saga_type, values["order_id"], None, None)
+
+    def _insert(self, values: dict[str, Any], idempotency_key: str | None) -> tuple[str, bool]:
         with self._session() as session:
             stmt = pg_insert(instances).values(**values).on_conflict_do_nothing(
                 index_elements=["idempotency_key"]).returning(instances.c.saga_id)
@@ -63,6 +77,13 @@ class SagaStore:
             existing = self._exec(session, select(instances.c.saga_id).where(
                 instances.c.idempotency_key == idempotency_key)).scalar_one()
             return str(existing), False
+
+    def _order_holder(self, order_id: str) -> tuple[str, str] | None:
+        """(saga_id, status) of the saga holding the order's lock, if any."""
+        with self._session() as session:
+            row = self._exec(session, select(instances.c.saga_id, instances.c.status).where(
+                instances.c.order_id == order_id, instances.c.status.in_(order_lock.HOLDING))).first()
+            return (str(row.saga_id), row.status) if row else None
 
     def load(self, saga_id: str) -> Any:
         """The saga row, or None."""
