@@ -36,7 +36,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = create_service_app(SERVICE, SERVICE, blueprints, test_config)
     app.config["GATEWAY_JWT_SECRET"] = secret
     init_rate_limits(app, [users.bp, orders.bp, sagas.bp])
-    app.view_functions["healthz"] = health.healthz  # Postgres and Redis, not just Postgres
+    app.view_functions["healthz"] = health.healthz  # live: cheap, no dependency
+    app.add_url_rule("/readyz", "readyz", health.readyz)  # ready: Postgres, Redis and the participants
     app.register_error_handler(OperationalError, _database_unavailable)
     app.after_request(_bearer_challenge)
     return app

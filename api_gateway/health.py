@@ -1,31 +1,56 @@
-"""``GET /healthz``: can the gateway reach Postgres and Redis right now?"""
+"""``GET /healthz`` (live: the process serves requests) and ``GET /readyz`` (ready: Postgres, Redis
+and every participant answer right now)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import redis
+import requests
 from flask import current_app, jsonify
 from sqlalchemy import text
 
 from campus_common.config import load_settings
+from campus_common.errors import error_body
 
 log = logging.getLogger(__name__)
 CHECK_TIMEOUT_SECONDS = 2.0
+PARTICIPANTS = ("user_service", "order_service", "payment_service", "notification_service")
 
 
 def healthz() -> Any:
-    """200 with each dependency "ok"; 503 naming the one that is not."""
-    checks = {"postgres": _check(_postgres), "redis": _check(_redis)}
-    healthy = all(state == "ok" for state in checks.values())
-    return jsonify(checks), 200 if healthy else 503
+    """200 while the process serves requests: cheap, for liveness probes (a restart cures nothing else)."""
+    return jsonify(status="ok", service="api_gateway")
 
 
-def _check(probe: Any) -> str:
+def readyz() -> Any:
+    """200 with every dependency "ok"; 503 in the error format naming what is unreachable."""
+    settings = load_settings()
+    probes: dict[str, Callable[[], None]] = {"postgres": _postgres, "redis": _redis}
+    for name in PARTICIPANTS:
+        probes[name] = _participant(getattr(settings, f"{name}_url"))
+    app = current_app._get_current_object()
+
+    def run(probe: Callable[[], None]) -> str:
+        with app.app_context():
+            return _check(probe)
+
+    with ThreadPoolExecutor(max_workers=len(probes)) as pool:  # one slow dependency, not the sum of them
+        checks = dict(zip(probes, pool.map(run, probes.values())))
+    down = sorted(name for name, state in checks.items() if state != "ok")
+    if down:
+        body = error_body("not_ready", f"unreachable: {', '.join(down)}", checks)
+        return jsonify(body), 503
+    return jsonify(status="ready", checks=checks)
+
+
+def _check(probe: Callable[[], None]) -> str:
     try:
         probe()
-    except Exception as exc:  # any failure to reach a dependency means unhealthy, not a 500
-        log.warning("health check %s failed: %s", probe.__name__, exc)
+    except Exception as exc:  # any failure to reach a dependency means not ready, not a 500
+        log.warning("readiness check failed: %s", exc)
         return "unavailable"
     return "ok"
 
@@ -43,3 +68,10 @@ def _redis() -> None:
         client.ping()
     finally:
         client.close()
+
+
+def _participant(base_url: str) -> Callable[[], None]:
+    def probe() -> None:
+        requests.get(f"{base_url}/healthz", timeout=CHECK_TIMEOUT_SECONDS).raise_for_status()
+
+    return probe

@@ -6,8 +6,8 @@ from typing import Any
 
 from campus_common import jsonutil
 from campus_common.errors import ApiError, Conflict, NotFound
-from saga_workers.service import (SagaNotCancellable, SagaNotFound, SagaNotRetryable, cancel_saga, retry_saga,
-                                  start_saga)
+from saga_workers.service import (SagaInProgress, SagaNotCancellable, SagaNotFound, SagaNotRetryable, cancel_saga,
+                                  retry_saga, start_saga)
 
 
 def start(saga_type: str, payload: dict[str, Any], *, scope: str, key: str | None = None,
@@ -17,7 +17,13 @@ def start(saga_type: str, payload: dict[str, Any], *, scope: str, key: str | Non
     Keys are scoped per caller (``scope``) so two users' keys never meet; ``generated`` names the
     payload fields the gateway made up itself, left out when comparing a replay with its original.
     """
-    started = start_saga(saga_type, payload, idempotency_key=f"{scope}:{key}" if key else None)
+    try:
+        started = start_saga(saga_type, payload, idempotency_key=f"{scope}:{key}" if key else None)
+    except SagaInProgress as exc:
+        # The order's lock: one unfinished saga of a type per order (README, "Sagas").
+        raise Conflict(f"a {saga_type} saga is already {(exc.status or 'running').lower()} for this order",
+                       code="saga_in_progress", details={"saga_id": exc.saga_id, "status": exc.status,
+                                                         "status_url": f"/api/sagas/{exc.saga_id}"}) from exc
     if not started.created and _canonical(started.payload, generated) != _canonical(payload, generated):
         raise ApiError("Idempotency-Key was already used with a different request", status=422,
                        code="idempotency_key_reused")

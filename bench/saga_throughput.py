@@ -58,8 +58,11 @@ def process_figures(run_dir: Path | None) -> dict[str, tuple[float, float]]:
         return {}
     ticks = os.sysconf("SC_CLK_TCK")
     figures = {}
-    for pid_file in sorted((run_dir / "pids").glob("*.pid")):
-        pid = pid_file.read_text().strip()
+    from devstack.supervisord import rpc
+
+    supervised = {info["name"]: str(info["pid"]) for info in rpc(run_dir).getAllProcessInfo()
+                  if info["pid"] and info["name"] not in ("postgres", "redis")}
+    for name, pid in sorted(supervised.items()):
         pids = [pid] + subprocess.run(["pgrep", "-P", pid], capture_output=True, text=True).stdout.split()
         rss_kib, cpu = 0, 0.0
         for each in pids:
@@ -70,7 +73,7 @@ def process_figures(run_dir: Path | None) -> dict[str, tuple[float, float]]:
                 continue
             rss_kib += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
             cpu += (int(stat[11]) + int(stat[12])) / ticks  # utime + stime
-        figures[pid_file.stem] = (rss_kib / 1024, cpu)
+        figures[name] = (rss_kib / 1024, cpu)
     return figures
 
 

@@ -50,14 +50,24 @@ def paired_action_key(compensation_key: str | None) -> str | None:
     return compensation_key[: -len(COMPENSATE_SUFFIX)] + ACTION_SUFFIX
 
 
+def undone_action_key(named: str | None = None) -> str | None:
+    """The action key the current compensation undoes: ``named`` (its body's ``undoes``), else the one
+    paired with its own Idempotency-Key; None for a request that undoes no particular action."""
+    return named or paired_action_key(request.headers.get("Idempotency-Key"))
+
+
 def forbid_late_action(session: Session, compensation_key: str | None) -> None:
-    """Record that the action paired with ``compensation_key`` must never run from now on.
+    """Record that the action paired with ``compensation_key`` must never run from now on."""
+    forbid_action(session, paired_action_key(compensation_key))
+
+
+def forbid_action(session: Session, action_key: str | None) -> None:
+    """Record that the action with ``action_key`` must never run from now on (its compensation came).
 
     Written at once, so an action still in flight with that key is waited for (its key row is
     locked) and then seen; and written again if the request ends in a refusal, whose rollback
     undid the first write, so a compensation answering "nothing to undo" still stops a late action.
     """
-    action_key = paired_action_key(compensation_key)
     if action_key is None:
         return
     g.setdefault("forbidden_action_keys", []).append(action_key)

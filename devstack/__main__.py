@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         elif command == "down":
             commands.down(cfg)
         elif command == "status":
-            return 0 if commands.status(cfg) else 3
+            from devstack.status import status
+
+            return 0 if status(cfg) else 3
         elif command == "system":
             from devstack.system import ensure_system_packages
 

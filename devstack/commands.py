@@ -1,25 +1,26 @@
-"""``up``, ``down`` and ``status``: bring the declared stack to a state, idempotently."""
+"""``up`` and ``down``: bring the declared stack to a state, idempotently, under its supervisord."""
 from __future__ import annotations
 
 import shutil
 import time
 from collections.abc import Callable
 
-from devstack import datastores, service_keys
 from campus_common.stackenv import stack_env_path
+from devstack import datastores
 from devstack.config import REPO_ROOT, StackConfig
 from devstack.errors import StackError
 from devstack.health import CeleryPinger, passing
 from devstack.procs import port_open
 from devstack.stack import SAGA_QUEUES, Component, components, shutdown_waves
+from devstack.stack import datastores as datastore_parts
 from devstack.supervisor import Supervisor
 
 Say = Callable[[str], None]
-ALIVE_GRACE_SECONDS = 3.0  # a process judged only by staying alive must survive its start-up this long
 
 
 def supervisor(cfg: StackConfig) -> Supervisor:
-    return Supervisor(cfg.pids_dir, cfg.logs_dir)
+    """This stack's supervisord and every program it runs (Postgres and Redis included)."""
+    return Supervisor(cfg.run_dir, cfg.logs_dir, [c.program for c in datastore_parts(cfg) + components(cfg)])
 
 
 def up(cfg: StackConfig, say: Say = print, show_addresses: bool = True) -> None:
@@ -27,41 +28,63 @@ def up(cfg: StackConfig, say: Say = print, show_addresses: bool = True) -> None:
     from devstack.system import ensure_system_packages
 
     ensure_system_packages(say)
-    say(f"postgres  127.0.0.1:{cfg.pg_port}: {datastores.start_postgres(cfg)}")
-    say(f"redis     127.0.0.1:{cfg.redis_port}: {datastores.start_redis(cfg)}")
+    cfg.run_dir.mkdir(parents=True, exist_ok=True)
+    sup = supervisor(cfg)
+    started = sup.ensure_running(*_environments(cfg, sup), REPO_ROOT)
+    say(f"supervise {'started' if started else 'running'} supervisord ({sup.logs_dir / 'supervisord.log'})")
+    say(f"postgres  127.0.0.1:{cfg.pg_port}: {datastores.start_postgres(cfg, sup)}")
+    say(f"redis     127.0.0.1:{cfg.redis_port}: {datastores.start_redis(cfg, sup)}")
     say(f"migrate   {datastores.migrate(cfg)}")
-    sup, env = supervisor(cfg), cfg.child_env()
     say(f"env       {cfg.write_stack_env()} (addresses and this stack's secrets, for CLI tools)")
     parts = components(cfg)
-    running = {part.name: pid for part in parts if (pid := sup.pid(part.program)) is not None}
-    for part in parts:
-        if part.name not in running and part.port and port_open(part.port):
-            raise StackError(f"{part.name} cannot start: 127.0.0.1:{part.port} is taken by another process "
-                             f"(another stack? `make down`, or choose other ports)")
-    for part in parts:
-        if part.name in running:
-            say(f"running   {part.name} (pid {running[part.name]})")
-        else:
-            pid = sup.start(part.program, service_keys.env_for(part.name, env), REPO_ROOT)
-            say(f"start     {part.name} (pid {pid})")
-    wait_healthy(cfg, sup, parts, say)
+    # Flower last: it lists the workers and queues that are there when it starts.
+    for batch in ([p for p in parts if p.name != "flower"], [p for p in parts if p.name == "flower"]):
+        _start(sup, batch, say)
+        wait_healthy(cfg, sup, batch, say)
     if show_addresses:
         print_addresses(cfg, say)
 
 
+def _environments(cfg: StackConfig, sup: Supervisor) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """supervisord's environment (every program inherits it: no private key in it), and what each
+    program gets on top (its own service key, devstack.service_keys)."""
+    from devstack import service_keys
+
+    env = cfg.child_env()
+    common = service_keys.env_for("supervisord", env)
+    own = {p.name: {k: v for k, v in service_keys.env_for(p.name, env).items() if k not in common}
+           for p in sup.programs}
+    return common, own
+
+
+def _start(sup: Supervisor, parts: list[Component], say: Say) -> None:
+    states = sup.states()
+    for part in parts:
+        if not states[part.name].running and part.port and port_open(part.port):
+            raise StackError(f"{part.name} cannot start: 127.0.0.1:{part.port} is taken by another process "
+                             f"(another stack? `make down`, or choose other ports)")
+    for part in parts:
+        state = states[part.name]
+        if state.running:
+            say(f"running   {part.name} ({f'pid {state.pid}' if state.pid else state.state.lower()})")
+    sup.start([part.name for part in parts if not states[part.name].running])
+    for part in parts:
+        if not states[part.name].running:
+            say(f"start     {part.name}")
+
+
 def wait_healthy(cfg: StackConfig, sup: Supervisor, parts: list[Component], say: Say) -> None:
-    """Poll every part's check until all pass; fail fast, naming the log, when one dies or time runs out."""
+    """Poll every part's check until all pass; fail fast, naming the log, when supervision gave up on one."""
     pending = {part.name: part for part in parts}
     pinger = CeleryPinger(cfg.redis_url)
     deadline = time.monotonic() + cfg.start_timeout
     try:
         while pending:
+            states = sup.states()
             for part in pending.values():
-                if sup.pid(part.program) is None:
-                    raise StackError(_died(sup, part))
-            ready = passing({n: p.health for n, p in pending.items() if p.health.kind != "alive"}, pinger)
-            ready |= {n for n, p in pending.items()
-                      if p.health.kind == "alive" and sup.uptime(p.program) >= ALIVE_GRACE_SECONDS}
+                if states[part.name].state in ("FATAL", "STOPPED"):
+                    raise StackError(_died(sup, part, states[part.name].state))
+            ready = passing({n: p.health for n, p in pending.items() if states[n].state == "RUNNING"}, pinger)
             for name in sorted(ready):
                 say(f"healthy   {name}")
                 del pending[name]
@@ -71,13 +94,11 @@ def wait_healthy(cfg: StackConfig, sup: Supervisor, parts: list[Component], say:
                 time.sleep(0.5)
     finally:
         pinger.close()
-    for part in parts:  # one that passed its check early may have died since
-        if sup.pid(part.program) is None:
-            raise StackError(_died(sup, part))
 
 
-def _died(sup: Supervisor, part: Component) -> str:
-    return (f"{part.name} exited during start-up; its log is {sup.log_file(part.program)}:\n"
+def _died(sup: Supervisor, part: Component, state: str) -> str:
+    what = "kept exiting during start-up (supervision gave up)" if state == "FATAL" else "was stopped"
+    return (f"{part.name} {what}; its log is {sup.log_file(part.program)}:\n"
             f"{sup.tail(part.program)}\n(stop the rest with `make down`)")
 
 
@@ -88,33 +109,16 @@ def _late(cfg: StackConfig, sup: Supervisor, late: list[Component]) -> str:
 
 
 def down(cfg: StackConfig, say: Say = print) -> None:
-    """Stop every process of the stack, then Redis and Postgres; quiet when nothing runs."""
-    sup = supervisor(cfg)
-    stopped = [name for wave in shutdown_waves(cfg) for name in sup.stop([c.program for c in wave])]
-    stopped += datastores.stop_datastores(cfg)
+    """Stop every process of the stack in waves, Redis and Postgres last, then supervisord; quiet when
+    nothing runs."""
+    sup = Supervisor(cfg.run_dir, cfg.logs_dir)
+    stopped = datastores.stop_legacy_processes(cfg)
+    stopped += [name for wave in shutdown_waves(cfg) for name in sup.stop([c.name for c in wave])]
+    if sup.shutdown():
+        stopped.append("supervisord")
+    stopped += datastores.stop_leftover_datastores(cfg)
     shutil.rmtree(cfg.metrics_dir, ignore_errors=True)  # counters start again with the next `up`
     say(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
-
-
-def status(cfg: StackConfig, say: Say = print) -> bool:
-    """Print each part's state and health; True when all of it runs and is healthy."""
-    sup, parts = supervisor(cfg), components(cfg)
-    pg, redis = datastores.postgres_for(cfg), datastores.redis_for(cfg)
-    all_ok = pg.owns_port() and redis.owns_port()
-    say(f"{'postgres':28} {'running' if pg.owns_port() else 'stopped':9} 127.0.0.1:{cfg.pg_port}")
-    say(f"{'redis':28} {'running' if redis.owns_port() else 'stopped':9} 127.0.0.1:{cfg.redis_port}")
-    pinger = CeleryPinger(cfg.redis_url)
-    try:
-        running = {p.name: p for p in parts if sup.pid(p.program) is not None}
-        healthy = passing({n: p.health for n, p in running.items() if p.health.kind != "alive"}, pinger)
-        healthy |= {n for n, p in running.items() if p.health.kind == "alive"}
-    finally:
-        pinger.close()
-    for part in parts:
-        state = "stopped" if part.name not in running else "healthy" if part.name in healthy else "unhealthy"
-        all_ok = all_ok and state == "healthy"
-        say(f"{part.name:28} {state:9} {part.url or part.health.target:28} {sup.log_file(part.program)}")
-    return all_ok
 
 
 def print_addresses(cfg: StackConfig, say: Say = print) -> None:
@@ -134,5 +138,6 @@ def print_addresses(cfg: StackConfig, say: Say = print) -> None:
     say(f"  Postgres             {cfg.database_url}")
     say(f"  Redis                {cfg.redis_url}")
     say(f"  Saga workers         {', '.join(SAGA_QUEUES)} (celery -A saga_workers inspect ping)")
-    say(f"  Logs                 {cfg.logs_dir}/<name>.log    pids {cfg.pids_dir}")
+    say(f"  Logs                 {cfg.logs_dir}/<name>.log   (supervisord.log: every exit and restart)")
+    say("  Supervision          every process is restarted when it exits; `make status` shows restarts")
     say("  Stop it with `make down` (or python -m devstack down)")

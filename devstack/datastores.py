@@ -6,15 +6,16 @@ import os
 import pwd
 import signal
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from campus_common.config import env_str
 from devstack.config import REPO_ROOT, StackConfig, python
 from devstack.errors import StackError
 from devstack.postgres import PostgresCluster
-from devstack.procs import as_postgres_user, port_open, wait_until
+from devstack.procs import as_postgres_user, port_open, send_group_signal, wait_until
 from devstack.redis import RedisServer
-from devstack.supervisor import is_alive, tail
+from devstack.supervisor import Supervisor, is_alive, tail
 
 
 def _postgres_can_enter(folder: Path) -> bool:
@@ -42,32 +43,34 @@ def redis_for(cfg: StackConfig) -> RedisServer:
                        log_file=cfg.logs_dir / "redis.log")
 
 
-def start_postgres(cfg: StackConfig) -> str:
-    """Start our cluster unless it runs; create the role and database of DATABASE_URL; say what happened."""
+def start_postgres(cfg: StackConfig, sup: Supervisor) -> str:
+    """Start our cluster under supervision unless it runs; create the role and database of DATABASE_URL."""
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
     cluster = postgres_for(cfg)
-    if cluster.owns_port():
-        state = "already running"
-    elif port_open(cfg.pg_port):
-        raise StackError(
-            f"127.0.0.1:{cfg.pg_port} is taken by another server (a system PostgreSQL? stop it with "
-            f"`service postgresql stop`), or run the stack on another port: PG_PORT=5433 make up")
-    else:
-        try:
-            cluster.start()
-        except (subprocess.CalledProcessError, TimeoutError) as exc:
-            detail = getattr(exc, "stderr", "") or ""
-            raise StackError(f"postgres did not start: {detail.strip()}\n--- {cluster.log_file}\n"
-                             f"{tail(cluster.log_file)}") from exc
-        state = "started"
-    if cluster.log_file.parent != cfg.logs_dir:  # keep the usual place pointing at the log
-        link = cfg.logs_dir / "postgres.log"
-        cfg.logs_dir.mkdir(parents=True, exist_ok=True)
-        if not link.is_symlink():
-            link.unlink(missing_ok=True)
-            link.symlink_to(cluster.log_file)
+    state = _start_supervised(sup, "postgres", cfg.pg_port, cluster.init,
+                              f"a system PostgreSQL? stop it with `service postgresql stop`), or run the stack on "
+                              f"another port: PG_PORT={cfg.pg_port + 1} make up")
     _ensure_database(cfg, cluster)
     return f"{state}, data in {cluster.data_dir}"
+
+
+def _start_supervised(sup: Supervisor, name: str, port: int, prepare: Callable[[], object], taken_hint: str) -> str:
+    """Start the datastore ``name`` under supervisord unless it runs; wait until its port accepts."""
+    if sup.pid(name) is not None:
+        wait_until(lambda: port_open(port), 60, f"{name} on port {port}")
+        return "already running"
+    if port_open(port):
+        raise StackError(f"127.0.0.1:{port} is taken by another server ({taken_hint}")
+    try:
+        prepare()
+    except subprocess.CalledProcessError as exc:
+        raise StackError(f"{name} could not be prepared: {(exc.stderr or '').strip()}") from exc
+    sup.start([name])
+    try:
+        wait_until(lambda: port_open(port), 60, f"{name} on port {port}")
+    except TimeoutError as exc:
+        raise StackError(f"{name} did not start\n--- {sup.log_file(name)}\n{sup.tail(name)}") from exc
+    return "started"
 
 
 def _ensure_database(cfg: StackConfig, cluster: PostgresCluster) -> None:
@@ -81,21 +84,12 @@ def _ensure_database(cfg: StackConfig, cluster: PostgresCluster) -> None:
     cluster.create_database(url.database or "campus", owner=url.username)
 
 
-def start_redis(cfg: StackConfig) -> str:
-    """Start our Redis unless it runs; say what happened."""
+def start_redis(cfg: StackConfig, sup: Supervisor) -> str:
+    """Start our Redis under supervision unless it runs."""
     server = redis_for(cfg)
-    if server.owns_port():
-        return "already running"
-    if port_open(cfg.redis_port):
-        raise StackError(
-            f"127.0.0.1:{cfg.redis_port} is taken by another server (a system Redis? stop it with "
-            f"`service redis-server stop`), or run the stack on another port: REDIS_PORT=6380 make up")
-    try:
-        server.start()
-    except (subprocess.CalledProcessError, TimeoutError) as exc:
-        raise StackError(f"redis did not start\n--- {cfg.logs_dir / 'redis.log'}\n"
-                         f"{tail(cfg.logs_dir / 'redis.log')}") from exc
-    return "started"
+    return _start_supervised(sup, "redis", cfg.redis_port, lambda: server.data_dir.mkdir(parents=True, exist_ok=True),
+                             f"a system Redis? stop it with `service redis-server stop`), or run the stack on "
+                             f"another port: REDIS_PORT={cfg.redis_port + 1} make up")
 
 
 def migrate(cfg: StackConfig) -> str:
@@ -111,8 +105,9 @@ def migrate(cfg: StackConfig) -> str:
     return "; ".join(pending) if pending else "up to date"
 
 
-def stop_datastores(cfg: StackConfig) -> list[str]:
-    """Stop our Redis and Postgres when they run (whatever port they were started on); say which."""
+def stop_leftover_datastores(cfg: StackConfig) -> list[str]:
+    """Stop a Redis or Postgres of this RUN_DIR that runs outside supervision (started by an older
+    devstack); say which."""
     stopped = []
     redis_pid = redis_for(cfg).server_pid()
     if redis_pid is not None:
@@ -120,7 +115,30 @@ def stop_datastores(cfg: StackConfig) -> list[str]:
         wait_until(lambda: not is_alive(redis_pid), 30, "redis to stop")
         stopped.append("redis")
     cluster = postgres_for(cfg)
-    if (cluster.data_dir / "postmaster.pid").exists():
+    if cluster.server_pid() is not None:
         cluster.stop()
         stopped.append("postgres")
+    return stopped
+
+
+def stop_legacy_processes(cfg: StackConfig) -> list[str]:
+    """Stop processes an older devstack started with pid files in ``RUN_DIR/pids`` (before supervisord).
+
+    A pid counts only when that process's environment names this RUN_DIR: a reused pid is left alone.
+    """
+    stopped = []
+    for pid_file in sorted(cfg.pids_dir.glob("*.pid")) if cfg.pids_dir.is_dir() else []:
+        try:
+            pid = int(pid_file.read_text().strip())
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            environ = []
+        if f"RUN_DIR={cfg.run_dir}".encode() in environ and is_alive(pid):
+            send_group_signal(pid, signal.SIGTERM)
+            try:
+                wait_until(lambda: not is_alive(pid), 20, f"{pid_file.stem} to stop")
+            except TimeoutError:
+                send_group_signal(pid, signal.SIGKILL)
+            stopped.append(pid_file.stem)
+        pid_file.unlink(missing_ok=True)
     return stopped

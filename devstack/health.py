@@ -1,6 +1,8 @@
 """How the stack tells that a process is not only running but able to do its work."""
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +13,7 @@ from devstack.procs import port_open
 @dataclass(frozen=True)
 class Health:
     """One readiness check: ``http`` (GET answers 200), ``port`` (accepts TCP), ``celery``
-    (the worker node answers a broadcast ping) or ``alive`` (the process keeps running)."""
+    (the worker node answers a broadcast ping) or ``fresh`` (a heartbeat file was touched lately)."""
 
     kind: str
     target: str = ""
@@ -29,14 +31,25 @@ class Health:
         return Health("celery", node)
 
     @staticmethod
-    def alive() -> Health:
-        return Health("alive")
+    def fresh(path: str, max_age: float) -> Health:
+        return Health("fresh", f"{path}:{max_age:g}")
+
+
+def file_fresh(target: str) -> bool:
+    """True when the file of a ``fresh`` check (``path:max_age``) changed within ``max_age`` seconds."""
+    path, _, max_age = target.rpartition(":")
+    try:
+        return time.time() - os.stat(path).st_mtime <= float(max_age)
+    except OSError:
+        return False
 
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:
     """True when GET ``url`` answers 200."""
-    import requests
-
+    try:
+        import requests
+    except ImportError:  # `make status` without the virtualenv
+        return False
     try:
         return requests.get(url, timeout=timeout).status_code == 200
     except requests.RequestException:
@@ -56,8 +69,10 @@ class CeleryPinger:
         if not nodes:
             return set()
         if self._app is None:
-            from celery import Celery
-
+            try:
+                from celery import Celery
+            except ImportError:  # `make status` without the virtualenv: no answer can be asked for
+                return set()
             self._app = Celery("devstack-ping", broker=self.broker_url)
         try:
             replies = self._app.control.ping(destination=nodes, timeout=timeout)
@@ -71,10 +86,11 @@ class CeleryPinger:
 
 
 def passing(checks: dict[str, Health], pinger: CeleryPinger) -> set[str]:
-    """The names in ``checks`` whose check passes now (``alive`` ones are judged by the caller)."""
+    """The names in ``checks`` whose check passes now."""
     ok = {name for name, health in checks.items()
           if (health.kind == "http" and http_ok(health.target))
-          or (health.kind == "port" and port_open(int(health.target)))}
+          or (health.kind == "port" and port_open(int(health.target)))
+          or (health.kind == "fresh" and file_fresh(health.target))}
     nodes = {health.target: name for name, health in checks.items() if health.kind == "celery"}
     ok.update(nodes[node] for node in pinger.answering(nodes) if node in nodes)
     return ok

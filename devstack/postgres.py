@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -49,12 +50,17 @@ class PostgresCluster:
         if self.running():
             return
         self._own(self.log_file.parent)
-        opts = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories='' "
-                "-c max_connections=300")
-        if not self.durable:
-            opts += " -c fsync=off -c synchronous_commit=off"
+        opts = " ".join(shlex.quote(option) for option in self.server_options())
         self._run(find_binary("pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
                   "-o", opts, "-w", "-t", "60", "start")
+
+    def server_options(self) -> list[str]:
+        """The server's command-line settings (pg_ctl's ``-o``, or ``postgres`` run in the foreground)."""
+        options = ["-c", "listen_addresses=127.0.0.1", "-c", f"port={self.port}", "-c", "unix_socket_directories=",
+                   "-c", "max_connections=300"]
+        if not self.durable:
+            options += ["-c", "fsync=off", "-c", "synchronous_commit=off"]
+        return options
         wait_until(self.running, 30, f"postgres on port {self.port}")
 
     def running(self) -> bool:

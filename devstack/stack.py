@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from campus_common.config import env_str
 from devstack.config import SERVICES, StackConfig, python
 from devstack.health import Health
-from devstack.supervisor import Program
+from devstack.postgres import PostgresCluster
+from devstack.procs import find_binary as _find_binary
+from devstack.supervisord import Program
+
+BEAT_HEARTBEAT_MAX_AGE = 30.0  # seconds: beat ticks at least every ACCEPT_TIMEOUT_SCAN_SECONDS
+# supervisord's priorities: when it shuts down on its own, higher numbers stop first
+DATASTORES, PARTICIPANTS, WORKERS, ENTRY = 100, 200, 300, 400
 
 SAGA_QUEUES = ("create_order_saga", "accept_order_saga", "cancel_order_saga", "complete_order_saga",
                "saga_maintenance")
@@ -47,14 +53,14 @@ def flask_app(cfg: StackConfig, package: str, port: int) -> Component:
     spec = f"{package}:create_app()"
     argv = gunicorn_argv(package, f"127.0.0.1:{port}", cfg.gunicorn_workers)
     url = f"http://127.0.0.1:{port}"
-    return Component(Program(package, argv, spec), Health.http(f"{url}/healthz"), url, port)
+    priority = ENTRY if package == "api_gateway" else PARTICIPANTS
+    return Component(Program(package, argv, priority=priority), Health.http(f"{url}/healthz"), url, port)
 
 
 def saga_worker(cfg: StackConfig, queue: str) -> Component:
     """One Celery worker consuming only ``queue``, healthy when its node answers a ping."""
-    node = f"{queue}@%h"
     argv = worker_argv(queue, cfg.celery_concurrency)
-    return Component(Program(f"worker.{queue}", argv, node), Health.celery(f"{queue}@{socket.gethostname()}"))
+    return Component(Program(f"worker.{queue}", argv, priority=WORKERS), Health.celery(f"{queue}@{socket.gethostname()}"))
 
 
 def worker_argv(queue: str, concurrency: int) -> tuple[str, ...]:
@@ -65,10 +71,12 @@ def worker_argv(queue: str, concurrency: int) -> tuple[str, ...]:
 
 
 def beat(cfg: StackConfig) -> Component:
-    """Celery beat with its schedule file in RUN_DIR (periodic saga maintenance)."""
+    """Celery beat with its schedule file in RUN_DIR (periodic saga maintenance), healthy while its
+    heartbeat file (touched on every scheduler tick, saga_workers.beat_health) is fresh."""
     argv = (python(), "-m", "celery", "-A", CELERY_APP, "beat", "--schedule", str(cfg.run_dir / "celerybeat-schedule"),
             "--loglevel", _log_level())
-    return Component(Program("beat", argv, f"{CELERY_APP} beat"), Health.alive())
+    return Component(Program("beat", argv, priority=ENTRY),
+                     Health.fresh(str(cfg.run_dir / "beat.heartbeat"), BEAT_HEARTBEAT_MAX_AGE))
 
 
 def flower(cfg: StackConfig) -> Component:
@@ -79,12 +87,26 @@ def flower(cfg: StackConfig) -> Component:
     """
     argv = (python(), "-m", "celery", "-A", CELERY_APP, "flower", f"--port={cfg.flower_port}", "--address=127.0.0.1")
     url = f"http://127.0.0.1:{cfg.flower_port}"
-    return Component(Program("flower", argv, f"{CELERY_APP} flower"), Health.port(cfg.flower_port), url,
-                     cfg.flower_port)
+    return Component(Program("flower", argv, priority=ENTRY), Health.port(cfg.flower_port), url, cfg.flower_port)
+
+
+def postgres(cfg: StackConfig, cluster: PostgresCluster) -> Component:
+    """The stack's PostgreSQL in the foreground (as the postgres user), healthy when its port accepts."""
+    argv = (find_binary("postgres"), "-D", str(cluster.data_dir), *cluster.server_options())
+    # INT: PostgreSQL's fast shutdown (TERM would wait for every client to leave).
+    return Component(Program("postgres", argv, user="postgres", stop_signal="INT", priority=DATASTORES),
+                     Health.port(cfg.pg_port), port=cfg.pg_port)
+
+
+def redis(cfg: StackConfig, data_dir: str) -> Component:
+    """The stack's Redis in the foreground, append-only persistence in ``data_dir``."""
+    argv = (find_binary("redis-server"), "--bind", "127.0.0.1", "--port", str(cfg.redis_port), "--dir", data_dir,
+            "--daemonize", "no", "--pidfile", f"{data_dir}/redis.pid", "--appendonly", "yes", "--logfile", "")
+    return Component(Program("redis", argv, priority=DATASTORES), Health.port(cfg.redis_port), port=cfg.redis_port)
 
 
 def components(cfg: StackConfig) -> list[Component]:
-    """Every process of the stack, participants first."""
+    """Every process of the stack but Postgres and Redis, participants first, Flower after the workers."""
     parts = [flask_app(cfg, package, cfg.service_ports[package]) for package in SERVICES]
     parts.append(flask_app(cfg, "api_gateway", cfg.gateway_port))
     parts += [saga_worker(cfg, queue) for queue in SAGA_QUEUES]
@@ -94,12 +116,28 @@ def components(cfg: StackConfig) -> list[Component]:
     return parts
 
 
+def datastores(cfg: StackConfig) -> list[Component]:
+    """Postgres and Redis, supervised like the rest."""
+    from devstack.datastores import postgres_for, redis_for
+
+    return [postgres(cfg, postgres_for(cfg)), redis(cfg, str(redis_for(cfg).data_dir))]
+
+
 def shutdown_waves(cfg: StackConfig) -> list[list[Component]]:
-    """Stop order: entry points first, then the workers (they still call the participants), then the participants."""
+    """Stop order: entry points first, then the workers (they still call the participants), then the
+    participants, then Redis and Postgres."""
     parts = components(cfg)
-    entry = [c for c in parts if c.name in ("api_gateway", "beat", "flower")]
-    workers = [c for c in parts if c.name.startswith("worker.")]
-    return [entry, workers, [c for c in parts if c not in entry and c not in workers]]
+    entry = [c for c in parts if c.program.priority == ENTRY]
+    workers = [c for c in parts if c.program.priority == WORKERS]
+    return [entry, workers, [c for c in parts if c not in entry and c not in workers], datastores(cfg)]
+
+
+def find_binary(name: str) -> str:
+    """The binary's path; its bare name when absent (``down`` and ``status`` never run it)."""
+    try:
+        return _find_binary(name)
+    except FileNotFoundError:
+        return name
 
 
 def _log_level() -> str:

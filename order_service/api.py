@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
 from flask import Blueprint, jsonify, request
 
 from campus_common.errors import NotFound, error_body
-from campus_common.idempotency import (current_session, forbid_late_action, idempotent, paired_action_key,
-                                       transactional)
+from campus_common.idempotency import (current_session, forbid_action, idempotent, transactional,
+                                       undone_action_key)
 from campus_common.service_auth import API_GATEWAY, SAGA_WORKERS
 from campus_common.service_guard import allow
 from campus_common.validation import parsed
@@ -27,7 +28,8 @@ INVALID = "the request has invalid fields"
 def create_order() -> Any:
     """Create an order PENDING (201)."""
     command = parsed(commands.create_order, json_body(), message=INVALID)
-    return _order(service.create_order(current_session(), command, settings_of_app().delivery_fee), 201)
+    key = request.headers.get("Idempotency-Key")
+    return _order(service.create_order(current_session(), command, settings_of_app().delivery_fee, key), 201)
 
 
 @bp.get("/orders")
@@ -62,7 +64,10 @@ def cancel_order(order_id: UUID) -> Any:
     """expected_status -> CANCELLED; with PENDING it compensates create_order."""
     command = parsed(commands.cancel_order, json_body(), message=INVALID)
     if command.expected_status is OrderStatus.PENDING:  # compensation of create_order
-        _forbid_late_action()
+        command = replace(command, undoes=undone_action_key(command.undoes))
+        # First, before touching the order: if the create is still in flight this waits for it (its key
+        # row is locked), so the order it makes is seen and undone here; and it can never run later.
+        forbid_action(current_session(), command.undoes)
     return _compensation(lambda: service.cancel_order(current_session(), order_id, command))
 
 
@@ -81,9 +86,9 @@ def accept_order(order_id: UUID) -> Any:
 @idempotent
 def undo_accept(order_id: UUID) -> Any:
     """Compensation of accept: back to CREATED when that runner holds it."""
-    runner_id = parsed(commands.runner_id, json_body(), message=INVALID)
-    _forbid_late_action()
-    accept_key = paired_action_key(request.headers.get("Idempotency-Key"))
+    runner_id, named = parsed(commands.undo_accept, json_body(), message=INVALID)
+    accept_key = undone_action_key(named)
+    forbid_action(current_session(), accept_key)  # first, as in cancel_order
     return _compensation(lambda: service.undo_accept(current_session(), order_id, runner_id, accept_key))
 
 
@@ -106,12 +111,6 @@ def complete_order(order_id: UUID) -> Any:
 
 def _order(order: Order, status: int = 200) -> Any:
     return jsonify(order.to_json()), status
-
-
-def _forbid_late_action() -> None:
-    # First, before touching the order: if the paired action is still in flight this waits for it
-    # (its key row is locked), so the order it creates or changes is seen and undone here.
-    forbid_late_action(current_session(), request.headers.get("Idempotency-Key"))
 
 
 def _compensation(undo: Callable[[], Order]) -> Any:

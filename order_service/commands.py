@@ -10,6 +10,7 @@ from campus_common.validation import Fields, parse_uuid
 from order_service.domain import RUNNER_STEPS, Item, OrderStatus, parse_text, validate_items
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+MAX_KEY = 255
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class CancelOrder:
 
     reason: str | None
     expected_status: OrderStatus
+    undoes: str | None = None  # with PENDING: the create this cancellation compensates
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,23 @@ def cancel_order(body: Mapping[str, Any]) -> CancelOrder:
     fields = Fields(body)
     command = CancelOrder(
         reason=fields.get("reason", parse_text, required=False),
-        expected_status=fields.get("expected_status", status_parser([OrderStatus.PENDING, OrderStatus.CREATED])))
+        expected_status=fields.get("expected_status", status_parser([OrderStatus.PENDING, OrderStatus.CREATED])),
+        undoes=fields.get("undoes", parse_key, required=False))
     fields.done()
     return command
+
+
+def undo_accept(body: Mapping[str, Any]) -> tuple[UUID, str | None]:
+    """The ``runner_id`` of an undo-accept and the accept it ``undoes`` (optional)."""
+    fields = Fields(body)
+    values = fields.get("runner_id", parse_uuid), fields.get("undoes", parse_key, required=False)
+    fields.done()
+    return values
+
+
+def parse_key(value: Any) -> str:
+    """An action's Idempotency-Key, as a compensation names it."""
+    return parse_text(value, MAX_KEY)
 
 
 def runner_id(body: Mapping[str, Any]) -> UUID:

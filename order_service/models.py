@@ -33,6 +33,7 @@ orders = Table(
     Column("status", Text, nullable=False),
     Column("cancel_reason", Text),
     Column("accept_key", Text),  # Idempotency-Key of the accept that assigned the runner
+    Column("create_key", Text),  # Idempotency-Key of the create that made the order
     _moment("created_at", required=True),
     _moment("updated_at", required=True),
     *(_moment(name) for name in ("accepted_at", "placed_at", "picked_up_at", "delivered_at",

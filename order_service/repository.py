@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -15,9 +15,9 @@ from order_service.domain import STAMPS, Fees, Item, Order, OrderStatus
 from order_service.models import orders
 
 
-def add(session: Session, command: CreateOrder, fees: Fees) -> Order | None:
-    """Insert a PENDING order; None when an order with this id already exists."""
-    statement = insert(orders).values(
+def add(session: Session, command: CreateOrder, fees: Fees, create_key: str | None = None) -> Order | None:
+    """Insert a PENDING order (made by the request ``create_key``); None when its id is taken."""
+    statement = insert(orders).values(create_key=create_key, 
         order_id=command.order_id, customer_id=command.customer_id, saga_id=command.saga_id,
         items=[item.to_json() for item in command.items], food_fee=fees.food_fee,
         delivery_fee=fees.delivery_fee, store_location=command.store_location,
@@ -33,7 +33,7 @@ def get(session: Session, order_id: UUID) -> Order | None:
 
 
 def transition(session: Session, order_id: UUID, expected: OrderStatus, target: OrderStatus, *,
-               runner_id: UUID | None = None, accept_key: str | None = None,
+               runner_id: UUID | None = None, accept_key: str | None = None, create_key: str | None = None,
                changes: Mapping[str, Any] | None = None) -> Order | None:
     """Move the order ``expected -> target`` (held by ``runner_id`` when given) in one statement.
 
@@ -49,6 +49,8 @@ def transition(session: Session, order_id: UUID, expected: OrderStatus, target: 
         statement = statement.where(orders.c.runner_id == runner_id)
     if accept_key is not None:
         statement = statement.where(orders.c.accept_key == accept_key)
+    if create_key is not None:  # orders made before the key was recorded belong to their one create
+        statement = statement.where(or_(orders.c.create_key == create_key, orders.c.create_key.is_(None)))
     row = session.execute(statement.values(values).returning(*orders.c)).mappings().one_or_none()
     return _order(row)
 
@@ -70,5 +72,5 @@ def _order(row: Mapping[str, Any] | None) -> Order | None:
     if row is None:
         return None
     items = tuple(Item(entry["name"], Decimal(entry["price"]), entry["quantity"]) for entry in row["items"])
-    fields = {name: value for name, value in row.items() if name != "accept_key"}  # internal bookkeeping
+    fields = {name: value for name, value in row.items() if name not in ("accept_key", "create_key")}  # bookkeeping
     return Order(**{**fields, "items": items, "status": OrderStatus(row["status"])})

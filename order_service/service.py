@@ -11,9 +11,9 @@ from order_service import repository
 from order_service.commands import AdvanceOrder, CancelOrder, CreateOrder, OrderQuery
 from order_service.domain import RUNNER_STEPS, Order, OrderStatus, can_transition, compute_fees
 
-def create_order(session: Session, command: CreateOrder, delivery_fee: Decimal) -> Order:
-    """Create the order PENDING with its fees; 409 when its id is taken."""
-    order = repository.add(session, command, compute_fees(command.items, delivery_fee))
+def create_order(session: Session, command: CreateOrder, delivery_fee: Decimal, key: str | None = None) -> Order:
+    """Create the order PENDING with its fees (made by the request ``key``); 409 when its id is taken."""
+    order = repository.add(session, command, compute_fees(command.items, delivery_fee), key)
     if order is None:
         raise Conflict(f"order {command.order_id} already exists", code="order_exists",
                        details={"order_id": str(command.order_id)})
@@ -41,16 +41,19 @@ def mark_created(session: Session, order_id: UUID) -> Order:
 def cancel_order(session: Session, order_id: UUID, command: CancelOrder) -> Order:
     """expected -> CANCELLED with the reason.
 
-    Undoing a PENDING order (a compensation) that is already CANCELLED answers it unchanged; a
-    cancellation of a CREATED order that someone else cancelled first is a conflict (one winner).
+    Undoing a PENDING order (a compensation, of the create ``undoes`` names) that is already
+    CANCELLED, or that another create made, answers it unchanged; a cancellation of a CREATED order
+    that someone else cancelled first is a conflict (one winner).
     """
+    undoing = command.expected_status is OrderStatus.PENDING
     order = repository.transition(session, order_id, command.expected_status, OrderStatus.CANCELLED,
+                                  create_key=command.undoes if undoing else None,
                                   changes={"cancel_reason": command.reason})
     if order is not None:
         return order
     current = get_order(session, order_id)
-    if current.status is OrderStatus.CANCELLED and command.expected_status is OrderStatus.PENDING:
-        return current
+    if undoing and current.status in (OrderStatus.CANCELLED, OrderStatus.PENDING):
+        return current  # PENDING still: made by another create, not this compensation's to undo
     raise _invalid_transition(current, OrderStatus.CANCELLED)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.orm import Session
 
-from campus_common.idempotency import current_session, forbid_late_action, idempotent, transactional
+from campus_common.idempotency import current_session, forbid_action, idempotent, transactional, undone_action_key
 from campus_common.service_auth import API_GATEWAY, SAGA_WORKERS
 from campus_common.service_guard import allow
 from campus_common.validation import parsed
@@ -29,13 +29,15 @@ def payment_json(payment: Payment) -> dict[str, Any]:
             "refunded_at": payment.refunded_at}
 
 
-def _compensate(undo: Callable[[uuid.UUID, Session], Payment | None]) -> Response:
-    """Run ``undo`` for the body's ``order_id``; answer with the payment it changed (None: nothing to undo)."""
+def _compensate(undo: Callable[[uuid.UUID, Session, str | None], Payment | None]) -> Response:
+    """Run ``undo`` for the body's ``order_id`` and the action it ``undoes`` (named in the body, else
+    paired with the Idempotency-Key); answer with the payment it changed (None: nothing to undo)."""
+    command = parsed(commands.parse_compensation, json_body())
+    undoes = undone_action_key(command.undoes)
     # A compensation that comes first makes its action's key refuse to run later (409).
-    forbid_late_action(current_session(), request.headers.get("Idempotency-Key"))
-    order_id = parsed(commands.parse_order_id, json_body())
-    payment = undo(order_id, current_session())
-    return jsonify(order_id=order_id, payment=payment_json(payment) if payment else None)
+    forbid_action(current_session(), undoes)
+    payment = undo(command.order_id, current_session(), undoes)
+    return jsonify(order_id=command.order_id, payment=payment_json(payment) if payment else None)
 
 
 @bp.post("/payments/authorize")
@@ -44,7 +46,8 @@ def _compensate(undo: Callable[[uuid.UUID, Session], Payment | None]) -> Respons
 def authorize_payment() -> tuple[Response, int]:
     """Hold an order's amount on the customer's card."""
     command = parsed(commands.parse_authorize, json_body())
-    return jsonify(payment_json(service.authorize_payment(command, current_session()))), 201
+    key = request.headers.get("Idempotency-Key")
+    return jsonify(payment_json(service.authorize_payment(command, current_session(), key))), 201
 
 
 @bp.post("/payments/release")
@@ -61,7 +64,8 @@ def release_payment() -> Response:
 def capture_payment() -> Response:
     """Charge the order's hold and pay it to the runner's payout account."""
     command = parsed(commands.parse_capture, json_body())
-    return jsonify(payment_json(service.capture_payment(command, current_session())))
+    key = request.headers.get("Idempotency-Key")
+    return jsonify(payment_json(service.capture_payment(command, current_session(), key)))
 
 
 @bp.post("/payments/refund")

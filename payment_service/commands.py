@@ -11,7 +11,9 @@ from campus_common.validation import Fields, money, parse_uuid, required_text
 
 MAX_AMOUNT = Decimal("9999999999.99")  # numeric(12,2)
 MAX_TEXT = 200
+MAX_KEY = 255
 _parse_text = required_text(MAX_TEXT)
+_parse_key = required_text(MAX_KEY)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,23 @@ def parse_order_id(data: Mapping[str, Any]) -> uuid.UUID:
     order_id = fields.read("order_id", parse_uuid)
     fields.done()
     return order_id
+
+
+@dataclass(frozen=True)
+class Compensation:
+    """A release or refund: the order, and the action key whose effect it undoes (None: any)."""
+
+    order_id: uuid.UUID
+    undoes: str | None
+
+
+def parse_compensation(data: Mapping[str, Any]) -> Compensation:
+    """The ``order_id`` and optional ``undoes`` (an action's Idempotency-Key) of a release or refund."""
+    fields = Fields(data)
+    command = Compensation(order_id=fields.read("order_id", parse_uuid),
+                           undoes=fields.get("undoes", _parse_key, required=False))
+    fields.done()
+    return command
 
 
 def parse_capture(data: Mapping[str, Any]) -> Capture:

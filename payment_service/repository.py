@@ -34,6 +34,8 @@ class Payment(Base):
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     status: Mapped[str] = mapped_column(Text)
     payout_account: Mapped[str | None] = mapped_column(Text)
+    authorize_key: Mapped[str | None] = mapped_column(Text)  # the Idempotency-Key that made the hold
+    capture_key: Mapped[str | None] = mapped_column(Text)  # ... and the one that charged it
     created_at: Mapped[datetime] = mapped_column(_TIMESTAMP, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(_TIMESTAMP, server_default=func.now())
     authorized_at: Mapped[datetime] = mapped_column(_TIMESTAMP, server_default=func.now())
@@ -77,6 +79,11 @@ class PaymentRepository:
         """The order's AUTHORIZED or CAPTURED payment, if any (the index allows one at most)."""
         query = select(Payment).where(Payment.order_id == order_id, Payment.status.in_(LIVE_STATUSES))
         return self.session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+
+    def made_by(self, order_id: uuid.UUID, column: str, action_key: str) -> Payment | None:
+        """The order's payment whose ``column`` (authorize_key, capture_key) is ``action_key``, if any."""
+        query = select(Payment).where(Payment.order_id == order_id, getattr(Payment, column) == action_key)
+        return self.session.scalars(query.execution_options(populate_existing=True)).first()
 
     def for_order(self, order_id: uuid.UUID | None) -> list[Payment]:
         """Payments (of one order when given), oldest first."""

@@ -17,14 +17,15 @@ _REFUSALS = {
 }
 
 
-def authorize_payment(command: Authorize, session: Session) -> Payment:
-    """Hold the amount on the card; 402 when the card refuses, 409 when the order has a live payment."""
+def authorize_payment(command: Authorize, session: Session, key: str | None = None) -> Payment:
+    """Hold the amount on the card (made by the request ``key``); 402 when the card refuses, 409 when the
+    order has a live payment."""
     _check_card(command)
     payments = PaymentRepository(session)
     if (live := payments.live_for_order(command.order_id)) is not None:
         raise _already_authorized(live)
     payment = Payment(payment_id=uuid.uuid4(), order_id=command.order_id, customer_id=command.customer_id,
-                      amount=command.amount, status=domain.AUTHORIZED)
+                      amount=command.amount, status=domain.AUTHORIZED, authorize_key=key)
     try:
         # A savepoint: losing the race for the order's one live payment leaves the request usable.
         with session.begin_nested():
@@ -36,10 +37,11 @@ def authorize_payment(command: Authorize, session: Session) -> Payment:
     return payment
 
 
-def release_payment(order_id: uuid.UUID, session: Session) -> Payment | None:
-    """Void the order's hold; None when nothing is held; 409 ``already_captured`` after capture."""
+def release_payment(order_id: uuid.UUID, session: Session, undoes: str | None = None) -> Payment | None:
+    """Void the hold the authorize ``undoes`` made (the order's hold, when None); None when there is
+    nothing to release; 409 ``already_captured`` after capture."""
     payments = PaymentRepository(session)
-    live = payments.live_for_order(order_id)
+    live = payments.live_for_order(order_id) if undoes is None else _made_by(payments, order_id, undoes)
     if live is not None and live.status == domain.AUTHORIZED:
         released = payments.transition(live, domain.RELEASE_HOLD)
         if released is not None:
@@ -52,13 +54,15 @@ def release_payment(order_id: uuid.UUID, session: Session) -> Payment | None:
     return None
 
 
-def capture_payment(command: Capture, session: Session) -> Payment:
-    """Charge the held amount and pay it to the runner; 409 ``not_authorized`` when nothing is held."""
+def capture_payment(command: Capture, session: Session, key: str | None = None) -> Payment:
+    """Charge the held amount and pay it to the runner (the request ``key`` did it, for its refund);
+    409 ``not_authorized`` when nothing is held."""
     payments = PaymentRepository(session)
     live = payments.live_for_order(command.order_id)
     captured = None
     if live is not None and live.status == domain.AUTHORIZED:
-        captured = payments.transition(live, domain.CAPTURE_FUNDS, payout_account=command.payout_account)
+        captured = payments.transition(live, domain.CAPTURE_FUNDS, payout_account=command.payout_account,
+                                       capture_key=key)
         live = captured or payments.get(live.payment_id)
     if captured is None:
         raise Conflict("the order has no authorized payment to capture", code="not_authorized",
@@ -68,10 +72,13 @@ def capture_payment(command: Capture, session: Session) -> Payment:
     return captured
 
 
-def refund_payment(order_id: uuid.UUID, session: Session) -> Payment | None:
-    """Give a captured charge back; None when nothing was captured (or another refund won)."""
+def refund_payment(order_id: uuid.UUID, session: Session, undoes: str | None = None) -> Payment | None:
+    """Give back the charge the capture ``undoes`` made, and only that one; None when that capture never
+    took effect (another saga's capture of the order is not this refund's to undo)."""
+    if undoes is None:
+        raise ValidationError("a refund names the capture it undoes", details={"undoes": "is required"})
     payments = PaymentRepository(session)
-    live = payments.live_for_order(order_id)
+    live = payments.made_by(order_id, "capture_key", undoes)
     if live is None or live.status != domain.CAPTURED:
         return None
     refunded = payments.transition(live, domain.REFUND_CHARGE)
@@ -91,6 +98,14 @@ def get_payment(payment_id: uuid.UUID, session: Session) -> Payment:
 def list_payments(order_id: uuid.UUID | None, session: Session) -> list[Payment]:
     """Payments, of one order when given, oldest first."""
     return PaymentRepository(session).for_order(order_id)
+
+
+def _made_by(payments: PaymentRepository, order_id: uuid.UUID, authorize_key: str) -> Payment | None:
+    """The payment that authorize request made; a hold from before keys were recorded counts as the order's."""
+    made = payments.made_by(order_id, "authorize_key", authorize_key)
+    if made is None and (live := payments.live_for_order(order_id)) is not None and live.authorize_key is None:
+        return live
+    return made
 
 
 def _check_card(command: Authorize) -> None:

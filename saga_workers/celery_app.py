@@ -42,6 +42,7 @@ def celery_config(settings: Settings, saga_types: list[str]) -> dict:
         task_send_sent_event=settings.celery_task_events and settings.celery_task_sent_events,
         worker_send_task_events=settings.celery_task_events,
         timezone="UTC",
+        beat_scheduler="saga_workers.beat_health:HeartbeatScheduler",  # beat's liveness: a heartbeat file
         beat_schedule={
             "fire-due-accept-timeouts": {"task": "saga.maintenance.fire_due_timeouts",
                                          "schedule": settings.accept_timeout_scan_seconds},

@@ -39,17 +39,18 @@ def send_steps(app: Celery, definition: SagaDefinition, saga_id: str, from_index
              for index in range(from_index, len(definition.steps))]
     on_error = app.signature(task_name(definition.saga_type, "on_step_error"), args=(saga_id,), immutable=True,
                              priority=IN_FLIGHT_PRIORITY)
-    return _publish(lambda: chain(*steps).apply_async(link_error=on_error), definition, saga_id)
+    return publish(lambda: chain(*steps).apply_async(link_error=on_error), definition, saga_id)
 
 
 def send_compensation(app: Celery, definition: SagaDefinition, saga_id: str) -> bool:
     """Enqueue the compensation of a saga that is COMPENSATING (a saga in flight: ahead of new sagas)."""
     name = task_name(definition.saga_type, "compensate")
-    return _publish(lambda: app.signature(name, args=(saga_id,), immutable=True,
+    return publish(lambda: app.signature(name, args=(saga_id,), immutable=True,
                                           priority=IN_FLIGHT_PRIORITY).apply_async(), definition, saga_id)
 
 
-def _publish(send, definition: SagaDefinition, saga_id: str) -> bool:
+def publish(send, definition: SagaDefinition, saga_id: str) -> bool:
+    """Run ``send``; a broker error is logged (the sweeper resumes the saga from Postgres): False."""
     try:
         send()
     except BrokerError:

@@ -31,7 +31,7 @@ def fire_due_timeouts() -> int:
     A timer whose cancel_order was refused (the order was accepted just then) and is still not
     disarmed (that acceptance was undone) fires again, at most once per SAGA_STALL_SECONDS.
     """
-    from saga_workers.service import start_saga
+    from saga_workers.service import SagaInProgress, start_saga
 
     settings = load_settings()
     fired = 0
@@ -41,14 +41,20 @@ def fire_due_timeouts() -> int:
         for order_id, create_saga_id, fire_count in due:
             # The key makes each firing start one saga, even if this transaction is retried.
             key = f"accept-timeout:{order_id}" + (f":{fire_count}" if fire_count else "")
-            started = start_saga("cancel_order", {"order_id": str(order_id),
-                                                  "customer_id": _customer_of(session, str(create_saga_id)),
-                                                  "reason": "no runner accepted the order in time"},
-                                 idempotency_key=key)
+            try:
+                saga_id = start_saga("cancel_order", {"order_id": str(order_id),
+                                                      "customer_id": _customer_of(session, str(create_saga_id)),
+                                                      "reason": "no runner accepted the order in time"},
+                                     idempotency_key=key).saga_id
+            except SagaInProgress as exc:
+                # The customer is cancelling right now: that cancel is this firing's (a refusal refires).
+                saga_id = exc.saga_id
+                if saga_id is None:
+                    continue  # it finished meanwhile: the next scan fires again
             session.execute(text(
                 "UPDATE saga_timers.accept_timeouts SET status = 'FIRED', fired_saga_id = :s, fired_at = now(), "
                 "fire_count = fire_count + 1, updated_at = now() WHERE order_id = :o"),
-                {"s": started.saga_id, "o": order_id})
+                {"s": saga_id, "o": order_id})
             fired += 1
     if fired:
         log.info("accept-timeout fired for %d order(s)", fired)

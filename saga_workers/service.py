@@ -15,6 +15,7 @@ from campus_common.db import Database
 from campus_common.key_retention import retry_horizon_seconds
 from saga_workers import dispatch, metrics, sagas
 from saga_workers.engine.definition import SagaDefinition
+from saga_workers.engine.order_lock import SagaInProgress  # noqa: F401 - raised by start_saga
 from saga_workers.engine.store import SagaStore
 from saga_workers.engine.tables import instances, translate
 from saga_workers.engine.versions import DefinitionUnavailable, definition_for
@@ -72,7 +73,10 @@ def _database() -> Database:
 
 
 def start_saga(saga_type: str, payload: dict[str, Any], idempotency_key: str | None = None) -> StartedSaga:
-    """Commit a new saga (or find the one started with this key), then enqueue its steps."""
+    """Commit a new saga (or find the one started with this key), then enqueue its steps.
+
+    SagaInProgress when a saga of this type is still unfinished for the payload's order (the lock).
+    """
     definition = _definition(saga_type)
     store = SagaStore(_database(), definition)
     # The request being served (gateway) is stored with the saga: its participant calls carry it.

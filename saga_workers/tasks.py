@@ -42,8 +42,8 @@ def register_saga_tasks(app: Celery, definition: SagaDefinition) -> None:
                 options["claim_next"] = True
             verdict = runner.run_step(saga_id, index, **options)
             if verdict.claimed is not None and following is not None:
-                # The next link is published from this dict when the task returns (celery/app/trace.py).
                 following["kwargs"] = {"claimed": {"log": verdict.claimed, "version": runner.definition.version}}
+                _send_next_link(self, definition, saga_id)
             return verdict
 
         return _follow(self, definition, saga_id, attempt)
@@ -99,6 +99,21 @@ def _next_link(task: Task, saga_id: str, index: int) -> dict | None:
     if following.get("task") != task.name or list(following.get("args") or ()) != [saga_id, index + 1]:
         return None
     return following
+
+
+def _send_next_link(task: Task, definition: SagaDefinition, saga_id: str) -> None:
+    """Publish the chain's next link (carrying its claim) here, as Celery would after the task returns.
+
+    Here, because a failed publish (a broker outage) must not run the error callback: the next
+    step's attempt is already recorded RUNNING, so recovery would take it for a step that may have
+    run. Its state is in Postgres: the sweeper resumes the saga once Redis is back.
+    """
+    chain = task.request.chain
+    following = task.app.signature(chain[-1])
+    dispatch.publish(lambda: following.apply_async(
+        chain=chain[:-1], parent_id=task.request.id, root_id=task.request.root_id or task.request.id),
+        definition, saga_id)
+    _end_chain(task)  # sent, or left for the sweeper: Celery must not publish it again
 
 
 def _end_chain(task: Task) -> None:

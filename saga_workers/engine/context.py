@@ -32,6 +32,11 @@ class StepContext:
         """The key every participant call of this attempt carries: ``{saga_id}:{step}:{phase}``."""
         return f"{self.saga_id}:{self.step}:{self.phase}"
 
+    @property
+    def action_key(self) -> str:
+        """The key this step's action carried: what its compensation names as the action it ``undoes``."""
+        return f"{self.saga_id}:{self.step}:action"
+
     def output_of(self, step: str) -> dict[str, Any]:
         """The recorded output of an earlier step (empty when it returned nothing)."""
         return self.outputs.get(step) or {}

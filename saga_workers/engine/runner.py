@@ -162,8 +162,7 @@ class SagaRunner:
         return Verdict(Next.FAILED)
 
     def recover(self, saga_id: str) -> Verdict:
-        """After a step task crashed: roll back if before the pivot, else stop for an operator (unless the
-        step never ran: then the sweeper resumes it)."""
+        """After a step task failed: resume, roll back or stop for an operator, by what the step did."""
         row = self.store.load(saga_id)
         if row is None:
             return Verdict(Next.STOP)
@@ -172,14 +171,21 @@ class SagaRunner:
         if row.status != "STARTED":
             return Verdict(Next.STOP)
         index = row.current_step
-        error = f"{self.definition.step(index).name}: the step task failed unexpectedly"
-        if self.definition.compensates_on_failure(index):
+        step = self.definition.step(index)
+        attempt = self.store.attempt_status(saga_id, index)
+        rolls_back = self.definition.compensates_on_failure(index)
+        if (attempt is not None and attempt != "RUNNING") or (attempt is None and not rolls_back):
+            # The step's attempt was recorded, or past the pivot the step never ran: the task failed
+            # around the step, publishing its retry or the next step (a broker outage). Nothing needs
+            # an operator or a rollback; the sweeper publishes the step again.
+            log.warning("saga %s: a step task failed around step %s (attempt %s); left for the sweeper",
+                        saga_id, step.name, attempt or "none")
+            return Verdict(Next.STOP)
+        error = f"{step.name}: the step task failed unexpectedly"
+        # A crash mid-step at the pivot may have done it: as for an outage there, only an operator
+        # decides (no refunded payouts); a step that never ran is rolled back like any other.
+        if rolls_back and (attempt is None or not (step.pivot or step.stop_on_fault)):
             started = self.store.start_compensating(saga_id, index, error)
             return Verdict(Next.COMPENSATE if started else Next.STOP)
-        if not self.store.has_attempt(saga_id, index):
-            # The step never ran: the task that failed was the previous one, publishing this step
-            # (a broker outage). Nothing needs an operator; the sweeper publishes the step again.
-            log.warning("saga %s: step %d never ran after a step task failed; left for the sweeper", saga_id, index)
-            return Verdict(Next.STOP)
         self.store.mark_failed(saga_id, ACTION, error)
         return Verdict(Next.FAILED)

@@ -6,10 +6,12 @@ from typing import Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus_common.db import Database
 from campus_common import jsonutil
+from saga_workers.engine import order_lock
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.step_sql import statements_for
 from saga_workers.engine.tables import instances, step_log, translate
@@ -57,6 +59,18 @@ class SagaStore:
                       order_id=payload.get("order_id"), customer_id=payload.get("customer_id"),
                       runner_id=payload.get("runner_id"), round=1, version=1, request_id=request_id,
                       created_at=func.now(), updated_at=func.now())
+        for _ in range(3):  # the lock's holder may finish between the refused insert and the look-up
+            try:
+                return self._insert(values, idempotency_key)
+            except IntegrityError as exc:
+                if not order_lock.is_lock_conflict(exc):
+                    raise
+            holder = self._order_holder(values["order_id"])
+            if holder is not None:
+                raise order_lock.SagaInProgress(self.definition.saga_type, values["order_id"], *holder)
+        raise order_lock.SagaInProgress(self.definition.saga_type, values["order_id"], None, None)
+
+    def _insert(self, values: dict[str, Any], idempotency_key: str | None) -> tuple[str, bool]:
         with self._session() as session:
             stmt = pg_insert(instances).values(**values).on_conflict_do_nothing(
                 index_elements=["idempotency_key"]).returning(instances.c.saga_id)
@@ -66,6 +80,13 @@ class SagaStore:
             existing = self._exec(session, select(instances.c.saga_id).where(
                 instances.c.idempotency_key == idempotency_key)).scalar_one()
             return str(existing), False
+
+    def _order_holder(self, order_id: str) -> tuple[str, str] | None:
+        """(saga_id, status) of the saga holding the order's lock, if any."""
+        with self._session() as session:
+            row = self._exec(session, select(instances.c.saga_id, instances.c.status).where(
+                instances.c.order_id == order_id, instances.c.status.in_(order_lock.HOLDING))).first()
+            return (str(row.saga_id), row.status) if row else None
 
     def load(self, saga_id: str) -> Any:
         """The saga row, or None."""
@@ -140,13 +161,13 @@ class SagaStore:
                 "next_name": self.definition.name_at(index + 1),
                 "recorded": jsonutil.dumps({self.definition.step(index).name: output or {}})}
 
-    def has_attempt(self, saga_id: str, index: int) -> bool:
-        """True when step ``index`` has an action attempt in the saga's current round."""
+    def attempt_status(self, saga_id: str, index: int) -> str | None:
+        """The status of step ``index``'s latest action attempt in the saga's current round, or None."""
         with self._session() as session:
             current_round = select(instances.c.round).where(instances.c.saga_id == saga_id).scalar_subquery()
-            return self._exec(session, select(step_log.c.id).where(
+            return self._exec(session, select(step_log.c.status).where(
                 step_log.c.saga_id == saga_id, step_log.c.step_index == index, step_log.c.phase == ACTION,
-                step_log.c.round == current_round).limit(1)).first() is not None
+                step_log.c.round == current_round).order_by(step_log.c.attempt.desc()).limit(1)).scalar()
 
     def finish_and_claim_next(self, saga_id: str, attempt: Attempt,
                               output: dict[str, Any] | None) -> tuple[bool, Attempt | None]:

@@ -42,7 +42,8 @@ def cancel_created(ctx: StepContext) -> dict[str, Any]:
 
 def _cancel(ctx: StepContext, expected: str, reason: str) -> None:
     try:
-        call(ctx, SERVICE, "POST", _url(ctx, "/cancel"), {"reason": reason, "expected_status": expected})
+        call(ctx, SERVICE, "POST", _url(ctx, "/cancel"), {"reason": reason, "expected_status": expected,
+                                                           "undoes": ctx.action_key})
     except BusinessRefusal as exc:
         if exc.status != 404:  # an order never created needs no cancelling
             raise
@@ -61,7 +62,8 @@ def accept(ctx: StepContext) -> dict[str, Any]:
 def undo_accept(ctx: StepContext) -> None:
     """Compensation: back to CREATED with the runner cleared (no-op when not accepted by them)."""
     try:
-        call(ctx, SERVICE, "POST", _url(ctx, "/undo-accept"), {"runner_id": ctx.payload["runner_id"]})
+        call(ctx, SERVICE, "POST", _url(ctx, "/undo-accept"), {"runner_id": ctx.payload["runner_id"],
+                                                                "undoes": ctx.action_key})
     except BusinessRefusal as exc:
         if exc.status != 404:
             raise

@@ -28,8 +28,12 @@ def authorize(ctx: StepContext) -> dict[str, Any]:
 
 
 def release(ctx: StepContext) -> dict[str, Any]:
-    """Void the hold (compensation of authorize; also a cancel_order step)."""
-    answer = call(ctx, SERVICE, "POST", _url(ctx, "release"), {"order_id": ctx.payload["order_id"]})
+    """Void the hold: as authorize's compensation, only the hold that authorize made; as a cancel_order
+    step, the order's hold."""
+    body = {"order_id": ctx.payload["order_id"]}
+    if ctx.phase == "compensation":
+        body["undoes"] = ctx.action_key
+    answer = call(ctx, SERVICE, "POST", _url(ctx, "release"), body)
     return _summary(answer.get("payment") if "payment" in answer else answer)
 
 
@@ -41,6 +45,7 @@ def capture(ctx: StepContext) -> dict[str, Any]:
 
 
 def refund(ctx: StepContext) -> dict[str, Any]:
-    """Compensation of capture: give the money back."""
-    answer = call(ctx, SERVICE, "POST", _url(ctx, "refund"), {"order_id": ctx.payload["order_id"]})
+    """Compensation of capture: give back the charge this saga's capture made, never another's."""
+    answer = call(ctx, SERVICE, "POST", _url(ctx, "refund"), {"order_id": ctx.payload["order_id"],
+                                                               "undoes": ctx.action_key})
     return _summary(answer.get("payment") if "payment" in answer else answer)

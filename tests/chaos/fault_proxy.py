@@ -65,15 +65,16 @@ class FaultProxy:
     def fail(self, rate: float, mode: str = "500") -> None:
         """From now on, ``rate`` of the requests fail (0 heals). ``mode`` "500": answer 500, half of them
         before forwarding, half after; "drop_after": forward, then close the caller's connection with
-        no answer, as a participant killed between its commit and its response does."""
+        no answer, as a participant killed between its commit and its response does; "down": close the
+        caller's connection without forwarding, as when the participant is not there."""
         self.error_rate, self.mode = rate, mode
 
     def verdict(self) -> str:
         """``forward``, ``fail_before``, ``fail_after`` or ``drop_after`` for the next request."""
         if self.error_rate <= 0 or self._rng.random() >= self.error_rate:
             return "forward"
-        if self.mode == "drop_after":
-            return "drop_after"
+        if self.mode in ("drop_after", "down"):
+            return self.mode
         return "fail_before" if self._rng.random() < 0.5 else "fail_after"
 
 
@@ -101,6 +102,10 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             if verdict == "fail_before":
                 proxy.stats.add("failed_before")
                 return self._answer(500, [("Content-Type", "application/json")], FAULT_BODY)
+            if verdict == "down":
+                proxy.stats.add("dropped")
+                self.close_connection = True
+                return None
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             try:
                 status, reason_headers, payload = self._forward(body, headers)

@@ -1,5 +1,9 @@
-"""Faults on the real stack: kill workers mid-step, lose every Redis message, restart Postgres, and
-make a participant hang (SIGSTOP/SIGCONT), answer 500 (the fault proxy) or go down (SIGKILL)."""
+"""Faults on the real stack: kill workers mid-step (the node, its main process, its pool) and beat,
+stop Redis or lose every Redis message, restart Postgres, and make a participant hang
+(SIGSTOP/SIGCONT), answer 500 (the fault proxy) or go down (SIGKILL).
+
+Nothing here runs ``devstack up``: what a fault kills, the stack's supervision restarts; the injector
+only waits for it (and records what supervision restarted)."""
 from __future__ import annotations
 
 import contextlib
@@ -9,15 +13,18 @@ import time
 from dataclasses import dataclass, field
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from devstack.procs import live_processes, send_group_signal, send_signal
 
 from tests.chaos.stack import ChaosStack
 
 SAGA_QUEUES = ("create_order_saga", "accept_order_saga", "cancel_order_saga", "complete_order_saga")
+SUPERVISOR_NOTICES = 1.5  # seconds: supervisord reaps an exited child within its one-second loop
 CRASH_WINDOW = 1.5  # seconds of "acted, but the answer never left" before a participant is killed
-KINDS = ("worker_sigkill", "redis_flush", "redis_restart", "postgres_restart", "participant_hang",
-         "participant_500", "participant_down")
+KINDS = ("worker_sigkill", "beat_kill", "redis_flush", "redis_restart", "redis_stop", "postgres_restart",
+         "participant_hang", "participant_500", "participant_down")
 
 
 @dataclass(frozen=True)
@@ -27,7 +34,7 @@ class FaultSpec:
     kind: str
     target: str = ""
     hold: float = 0.0
-    option: str = ""  # worker_sigkill: "node" (the whole worker) or "pool" (its pool processes)
+    option: str = ""  # worker_sigkill: "node" (the whole worker), "main" (its main process) or "pool"
 
 
 @dataclass
@@ -38,6 +45,7 @@ class FaultEvent:
     started: float
     took: float = 0.0
     detail: str = ""
+    restarted: list[str] = field(default_factory=list)  # what supervision restarted after it
 
 
 @dataclass
@@ -50,9 +58,16 @@ class FaultInjector:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def inject(self, spec: FaultSpec) -> FaultEvent:
-        """Run one fault to its end (healed), record and return it."""
+        """Run one fault to its end, wait until supervision has everything running again, record it."""
         event = FaultEvent(spec, time.monotonic())
+        before = self.stack.restarts()
         event.detail = getattr(self, spec.kind)(spec)
+        time.sleep(SUPERVISOR_NOTICES)
+        back = self.stack.wait_supervised()
+        after = self.stack.restarts()
+        event.restarted = sorted(name for name, count in after.items() if count > before.get(name, 0))
+        if event.restarted:
+            event.detail += f"; supervision restarted {', '.join(event.restarted)} (all running {back:.1f}s later)"
         event.took = time.monotonic() - event.started
         self.events.append(event)
         return event
@@ -60,7 +75,8 @@ class FaultInjector:
     # -- Celery workers -------------------------------------------------------------------------
 
     def worker_sigkill(self, spec: FaultSpec) -> str:
-        """SIGKILL a saga worker while one of its steps is RUNNING; ``devstack up`` restarts a dead node."""
+        """SIGKILL a saga worker while one of its steps is RUNNING: the whole node, its main process
+        only (its pool processes are orphaned), or its pool processes."""
         queue = spec.target
         name = f"worker.{queue}"
         schema = queue if queue in SAGA_QUEUES else None
@@ -73,15 +89,22 @@ class FaultInjector:
             for pid in victims:
                 send_signal(pid, signal.SIGKILL)
             what = f"{len(victims)} pool process(es)"
+        elif spec.option == "main":
+            send_signal(leader, signal.SIGKILL)
+            what = "main process"
         else:
             send_group_signal(leader, signal.SIGKILL)
             what = "whole node"
         orphaned = self._still_running(schema, running) if schema else 0
-        healed = ""
-        if spec.option != "pool":
-            time.sleep(spec.hold)
-            healed = _restarted(self.stack.up())
-        return f"{queue} ({what}); {len(running)} step(s) RUNNING at the kill, {orphaned} left orphaned{healed}"
+        time.sleep(spec.hold)
+        return f"{queue} ({what}); {len(running)} step(s) RUNNING at the kill, {orphaned} left orphaned"
+
+    def beat_kill(self, spec: FaultSpec) -> str:
+        """SIGKILL beat: no accept-timeout fires and no sweep runs until supervision restarts it."""
+        leader = self._leader("beat")
+        send_group_signal(leader, signal.SIGKILL)
+        time.sleep(spec.hold)
+        return "beat killed"
 
     def _wait_for_running_steps(self, schema: str, within: float) -> list[int]:
         deadline = time.monotonic() + within
@@ -104,7 +127,9 @@ class FaultInjector:
     # -- Redis ----------------------------------------------------------------------------------
 
     def _redis(self) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.stack.redis_port, socket_timeout=5)
+        # No retries: redis-py's default would send SHUTDOWN again, to the Redis supervision restarted.
+        return redis.Redis(host="127.0.0.1", port=self.stack.redis_port, socket_timeout=5,
+                           retry=Retry(NoBackoff(), 0))
 
     def redis_flush(self, spec: FaultSpec) -> str:
         """FLUSHALL: every queued, reserved (unacked) and scheduled (ETA retry) message is gone."""
@@ -115,7 +140,7 @@ class FaultInjector:
         return f"{keys} key(s) flushed"
 
     def redis_restart(self, spec: FaultSpec) -> str:
-        """Lose every message and restart Redis: FLUSHALL, SHUTDOWN NOSAVE, down for ``hold``, ``devstack up``."""
+        """Lose every message and crash Redis: FLUSHALL, SHUTDOWN NOSAVE; supervision starts it again."""
         client = self._redis()
         keys = client.dbsize()
         client.flushall()
@@ -123,18 +148,29 @@ class FaultInjector:
             client.shutdown(nosave=True)
         client.close()
         time.sleep(spec.hold)
-        return f"{keys} key(s) lost; down {spec.hold:.0f}s{_restarted(self.stack.up())}"
+        return f"{keys} key(s) lost"
+
+    def redis_stop(self, spec: FaultSpec) -> str:
+        """Stop Redis (its data kept) for ``hold`` seconds, longer than any publisher's retries and the
+        workers' first reconnects, while orders keep arriving; then start it again."""
+        self.stack.sup.stop(["redis"])
+        time.sleep(spec.hold)
+        self.stack.sup.start(["redis"])
+        return f"stopped {spec.hold:.0f}s"
 
     # -- Postgres -------------------------------------------------------------------------------
 
     def postgres_restart(self, spec: FaultSpec) -> str:
-        """Stop Postgres (``spec.option``: fast or immediate), keep it down for ``hold``, start it again."""
-        cluster = self.stack.postgres()
-        mode = spec.option or "fast"
-        cluster.stop(mode)
+        """``fast``: stop Postgres, keep it down for ``hold``, start it again; ``immediate``: crash it
+        (SIGQUIT: no shutdown checkpoint) and let supervision restart it."""
+        if spec.option == "immediate":
+            send_signal(self._leader("postgres"), signal.SIGQUIT)
+            time.sleep(spec.hold)
+            return "crashed (SIGQUIT)"
+        self.stack.sup.stop(["postgres"])
         time.sleep(spec.hold)
-        cluster.start()
-        return f"stop -m {mode}, down {spec.hold:.0f}s"
+        self.stack.sup.start(["postgres"])
+        return f"stop -m fast, down {spec.hold:.0f}s"
 
     # -- participants ---------------------------------------------------------------------------
 
@@ -161,11 +197,12 @@ class FaultInjector:
         return f"{spec.target} {spec.hold:.0f}s: {failed[0]} answered 500 unforwarded, {failed[1]} after acting"
 
     def participant_down(self, spec: FaultSpec) -> str:
-        """SIGKILL the participant, down for ``hold``, then ``devstack up``.
+        """SIGKILL the participant; supervision restarts it, but it stays unreachable for ``hold``.
 
         A process killed mid-request may have committed what it was answering: for ``CRASH_WINDOW``
         seconds before the kill the proxy forwards requests but drops their answers (the connection
-        closes with no response), the widest form of that window, then the kill comes.
+        closes with no response), the widest form of that window, then the kill comes. For ``hold``
+        the proxy then drops every call unforwarded, as with a participant that is not there.
         """
         proxy = self.stack.proxies[spec.target]
         leader = self._leader(spec.target)
@@ -173,11 +210,11 @@ class FaultInjector:
         proxy.fail(1.0, "drop_after")
         time.sleep(CRASH_WINDOW)
         send_group_signal(leader, signal.SIGKILL)
-        proxy.fail(0.0)
+        proxy.fail(1.0, "down")
         lost = proxy.stats.dropped_after - before
         time.sleep(spec.hold)
-        healed = _restarted(self.stack.up())
-        return f"{spec.target} killed ({lost} answer(s) lost after acting), down {spec.hold:.0f}s{healed}"
+        proxy.fail(0.0)
+        return f"{spec.target} killed ({lost} answer(s) lost after acting), unreachable {spec.hold:.0f}s"
 
     def _leader(self, name: str) -> int:
         pid = self.stack.pid(name)
@@ -196,7 +233,4 @@ class FaultInjector:
         for proxy in self.stack.proxies.values():
             proxy.fail(0.0)
 
-
-def _restarted(names: list[str]) -> str:
-    return f"; devstack up started {', '.join(names)}" if names else "; devstack up: all running"
 

@@ -23,7 +23,13 @@ def render(result: ChaosResult) -> str:
              f"faults over {result.timings.get('faults', 0):.0f}s, settled at {result.timings.get('settled', 0):.0f}s",
              "", "Faults injected"]
     kinds = Counter(event.spec.kind for event in result.events)
-    lines += _table(("fault", "count"), [(kind, str(n)) for kind, n in kinds.items()])
+    restarted: dict[str, Counter] = {kind: Counter() for kind in kinds}
+    for event in result.events:
+        restarted[event.spec.kind].update(event.restarted)
+    lines += _table(("fault", "count", "restarted by supervision"),
+                    [(kind, str(n), ", ".join(f"{name}" + (f" x{c}" if c > 1 else "")
+                                              for name, c in sorted(restarted[kind].items())) or "-")
+                     for kind, n in kinds.items()])
     lines += ["", "  " + "details:"] + [f"    {e.spec.kind:<17} {e.took:5.1f}s  {e.detail}" for e in result.events]
     lines += ["", "Sagas by final status"]
     rows = []
@@ -39,9 +45,9 @@ def render(result: ChaosResult) -> str:
         lines.append(f"    saga retry {retry.saga_type} {retry.saga_id} (was: {retry.error[:80]}) -> "
                      f"{'' if retry.returncode == 0 else f'exit {retry.returncode}: '}{said}")
     waits = ", ".join(f"{s.seconds:.0f}s{'' if s.ok else ' (NOT settled)'}" for s in result.settles)
-    restarted = ", ".join(result.restarted_at_end) or "none"
+    not_running = ", ".join(result.not_running_at_end) or "none"
     lines += [f"  settling: {waits}; order scripts still running at the end: {result.scripts_unfinished}; "
-              f"found dead after the faults and restarted: {restarted}", "",
+              f"not running after the faults (no `devstack up` was run): {not_running}", "",
               "Invariants checked"]
     lines += _table(("invariant", "rows checked", "violations"),
                     [(r.name, str(r.checked), str(len(r.violations))) for r in result.invariants])

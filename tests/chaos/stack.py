@@ -19,12 +19,10 @@ from unittest import mock
 
 from sqlalchemy import Engine, create_engine, text
 
+from devstack.commands import supervisor
 from devstack.config import REPO_ROOT, SERVICES, StackConfig, load_stack_config
-from devstack.datastores import postgres_for
-from devstack.postgres import PostgresCluster
 from devstack.procs import free_port
-from devstack.stack import components
-from devstack.supervisor import Program, Supervisor
+from devstack.supervisor import Supervisor
 from tests.chaos.fault_proxy import FaultProxy
 
 PORT_VARIABLES = ("PG_PORT", "REDIS_PORT", "USER_SERVICE_PORT", "ORDER_SERVICE_PORT", "PAYMENT_SERVICE_PORT",
@@ -59,14 +57,12 @@ class ChaosStack:
     proxies: dict[str, FaultProxy]
     cfg: StackConfig = field(init=False)
     sup: Supervisor = field(init=False)
-    programs: dict[str, Program] = field(init=False)
     _engine: Engine | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         with mock.patch.dict(os.environ, self.env, clear=True):
             self.cfg = load_stack_config()
-        self.sup = Supervisor(self.cfg.pids_dir, self.cfg.logs_dir)
-        self.programs = {part.name: part.program for part in components(self.cfg)}
+            self.sup = supervisor(self.cfg)
 
     @property
     def gateway_url(self) -> str:
@@ -80,28 +76,28 @@ class ChaosStack:
     def redis_port(self) -> int:
         return self.cfg.redis_port
 
-    def postgres(self) -> PostgresCluster:
-        with mock.patch.dict(os.environ, self.env, clear=True):
-            return postgres_for(self.cfg)
-
     def devstack(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         """``python -m devstack <args>`` against this stack."""
         return subprocess.run([sys.executable, "-m", "devstack", *args], cwd=REPO_ROOT, env=self.env,
                               capture_output=True, text=True, timeout=timeout)
 
-    def up(self, attempts: int = 3) -> list[str]:
-        """``devstack up`` (idempotent, restarts whatever died) until the stack is healthy; the names of the
-        processes it had to start. Run again when it fails: a process the fault made exit can die while
-        ``up`` waits for health, as an operator would then run ``make up`` again."""
-        started: list[str] = []
-        for _ in range(attempts):
-            done = self.devstack("up")
-            started += [line.split()[1] for line in done.stdout.splitlines() if line.startswith("start ")]
-            if done.returncode == 0:
-                return started
-            time.sleep(1.0)
-        raise RuntimeError(f"devstack up failed {attempts} times ({done.returncode}):\n{done.stdout[-3000:]}\n"
-                           f"{done.stderr[-3000:]}")
+    def not_running(self) -> list[str]:
+        """The processes supervision has not (yet) brought back."""
+        return sorted(name for name, state in self.sup.states().items() if state.state != "RUNNING")
+
+    def wait_supervised(self, timeout: float = 90.0) -> float:
+        """Wait until supervision has every process RUNNING again; the seconds it took."""
+        began = time.monotonic()
+        while (down := self.not_running()) and time.monotonic() - began < timeout:
+            time.sleep(0.2)
+        if down:
+            raise RuntimeError(f"supervision did not bring back {down} within {timeout:.0f}s:\n"
+                               + "\n".join(f"--- {name}\n{self.log_tail(name)}" for name in down))
+        return time.monotonic() - began
+
+    def restarts(self) -> dict[str, int]:
+        """{process: unexpected exits supervision restarted} since the stack started."""
+        return {name: state.restarts for name, state in self.sup.states().items()}
 
     def celery(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         """``celery -A saga_workers <args>`` with this stack's environment (the operators' CLI)."""
@@ -111,10 +107,10 @@ class ChaosStack:
 
     def pid(self, name: str) -> int | None:
         """The leader pid of the stack process ``name`` (``payment_service``, ``worker.create_order_saga``...)."""
-        return self.sup.pid(self.programs[name])
+        return self.sup.pid(name)
 
     def log_tail(self, name: str, lines: int = 40) -> str:
-        return self.sup.tail(self.programs[name], lines)
+        return self.sup.tail(name, lines)
 
     @property
     def engine(self) -> Engine:

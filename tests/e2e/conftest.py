@@ -69,12 +69,7 @@ def stack() -> Iterator[Stack]:
     env.update(RUN_DIR=str(run_dir), STACK_START_TIMEOUT="150", PYTHONDONTWRITEBYTECODE="1", PG_DURABLE="0")
     running = Stack(run_dir, env)
     try:
-        started = running.devstack("up")
-        if started.returncode != 0:
-            # Once, a process of the stack (Flower) exited at start-up with an empty log after the
-            # chaos run; `up` is idempotent, so do what a user would: run it again, and say so.
-            print(f"devstack up failed once, retrying:\n{started.stdout}\n{started.stderr}", file=sys.stderr)
-            started = running.devstack("up")
+        started = running.devstack("up")  # must work the first time: supervision restarts a process that exits
         if started.returncode != 0:
             pytest.fail(f"python -m devstack up failed ({started.returncode}):\n{started.stdout}\n{started.stderr}",
                         pytrace=False)

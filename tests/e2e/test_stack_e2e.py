@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from campus_common.stackenv import read_env_file
 from devstack.gateway_client import Gateway
+from tests.stack_kill import kill_everything, stack_supervisor
 
 from .conftest import Stack
 
@@ -223,12 +225,24 @@ def test_the_gateway_metrics_sum_what_the_worker_processes_recorded(stack: Stack
     assert sample("campus_saga_scrape_error", source="postgres") == 0
 
 
-def test_a_second_up_restarts_only_what_died(stack: Stack) -> None:
-    pid_file = stack.run_dir / "pids" / "worker.accept_order_saga.pid"
-    os.kill(int(pid_file.read_text()), signal.SIGKILL)
-    again = stack.devstack("up", timeout=180)
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "start     worker.accept_order_saga" in again.stdout
-    assert "start     api_gateway" not in again.stdout
-    assert stack.devstack("status").returncode == 0
+def test_a_killed_worker_is_restarted_by_supervision_without_up(stack: Stack) -> None:
+    sup = stack_supervisor(stack.env)
+    name = "worker.accept_order_saga"
+    before = sup.states()[name]
+    os.kill(before.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while (now := sup.states()[name]).state != "RUNNING" or now.pid == before.pid:
+        assert time.monotonic() < deadline, f"not restarted: {now}"
+        time.sleep(0.2)
+    assert (now.restarts, "SIGKILL" in now.last_exit) == (before.restarts + 1, True), now
+    status = stack.devstack("status")
+    assert name in status.stdout and "SIGKILL" in status.stdout, status.stdout
 
+
+def test_up_after_killing_everything_works_the_first_time(stack: Stack) -> None:
+    """Last in this module: a power cut of the whole stack, then one `up` (make chaos does 5 rounds)."""
+    assert kill_everything(stack.env) >= 14
+    again = stack.devstack("up", timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert stack.devstack("status").returncode == 0
+    assert stack.gateway().call("GET", "/readyz").status_code == 200

@@ -90,21 +90,38 @@ def test_saga_list_filters_by_type_and_status(gateway: Gateway) -> None:
         assert gateway.client.get(f"/api/sagas?{query}", headers=gateway.admin.auth).status_code == 422
 
 
-def test_healthz_reports_postgres_and_redis(gateway: Gateway) -> None:
-    response = gateway.client.get("/healthz")
-    assert response.status_code == 200 and response.get_json() == {"postgres": "ok", "redis": "ok"}
+def test_healthz_is_cheap_and_readyz_checks_every_dependency(gateway: Gateway) -> None:
+    assert gateway.client.get("/healthz").get_json() == {"status": "ok", "service": "api_gateway"}
+    response = gateway.client.get("/readyz")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["checks"] == {name: "ok" for name in (
+        "postgres", "redis", "user_service", "order_service", "payment_service", "notification_service")}
 
 
-def test_healthz_is_503_when_a_dependency_is_down(database_url: str, redis_url: str) -> None:
+def test_readyz_is_503_while_a_participant_is_down(gateway: Gateway, live_participants) -> None:
+    with live_participants.payment_service.down():
+        response = gateway.client.get("/readyz")
+        assert gateway.client.get("/healthz").status_code == 200, "liveness does not depend on others"
+    assert response.status_code == 503
+    error = response.get_json()["error"]
+    assert error["code"] == "not_ready" and "payment_service" in error["message"]
+    assert error["details"]["payment_service"] == "unavailable" and error["details"]["order_service"] == "ok"
+
+
+def test_readyz_is_503_when_the_broker_or_postgres_is_down(database_url: str, redis_url: str,
+                                                          live_participants) -> None:
     dead_redis = create_app({"DATABASE_URL": database_url, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
                              "GATEWAY_JWT_SECRET": SECRET})
-    response = dead_redis.test_client().get("/healthz")
-    assert response.status_code == 503 and response.get_json() == {"postgres": "ok", "redis": "unavailable"}
+    response = dead_redis.test_client().get("/readyz")
+    assert response.status_code == 503
+    details = response.get_json()["error"]["details"]
+    assert (details["redis"], details["postgres"]) == ("unavailable", "ok")
     dead_pg = create_app({"DATABASE_URL": f"postgresql+psycopg2://nobody@127.0.0.1:{free_port()}/none",
                           "GATEWAY_JWT_SECRET": SECRET})
-    response = dead_pg.test_client().get("/healthz")
-    assert response.status_code == 503 and response.get_json() == {"postgres": "unavailable", "redis": "ok"}
-
+    response = dead_pg.test_client().get("/readyz")
+    assert response.status_code == 503
+    details = response.get_json()["error"]["details"]
+    assert (details["postgres"], details["redis"]) == ("unavailable", "ok")
 
 
 def _unavailable(environ: dict, start_response: Any) -> list[bytes]:

@@ -565,3 +565,16 @@ def test_undo_accept_undoes_only_the_accept_it_compensates(client: FlaskClient) 
     assert undo_first.status_code == 200
     assert (fetch(client, order["order_id"])["status"], fetch(client, order["order_id"])["runner_id"]) == (
         "CREATED", None)
+
+
+def test_undoing_a_create_cancels_only_the_order_that_create_made(client: FlaskClient) -> None:
+    body = order_body()
+    assert client.post("/orders", json=body, headers={"Idempotency-Key": "saga-1:create_order:action"}).status_code == 201
+    cancel = {"reason": "could not be placed", "expected_status": "PENDING"}
+    url = f"/orders/{body['order_id']}/cancel"
+
+    other = client.post(url, json={**cancel, "undoes": "saga-2:create_order:action"},
+                        headers={"Idempotency-Key": "saga-2:create_order:compensation"})
+    assert other.status_code == 200 and other.get_json()["status"] == "PENDING"
+    own = client.post(url, json=cancel, headers={"Idempotency-Key": "saga-1:create_order:compensation"})
+    assert own.status_code == 200 and own.get_json()["status"] == "CANCELLED"

@@ -204,10 +204,10 @@ def test_a_captured_payment_cannot_be_released(client: FlaskClient) -> None:
 def test_refund_gives_a_capture_back_once(client: FlaskClient, clean_db: str) -> None:
     order_id = new_order()
     authorize(client, order_id)
-    post(client, "capture", order_id, payout_account="acct_rui")
+    post(client, "capture", order_id, key="saga-r:capture_payment:action", payout_account="acct_rui")
 
-    refunded = post(client, "refund", order_id)
-    again = post(client, "refund", order_id)
+    refunded = post(client, "refund", order_id, undoes="saga-r:capture_payment:action")
+    again = post(client, "refund", order_id, undoes="saga-r:capture_payment:action")
 
     payment = refunded.get_json()["payment"]
     assert refunded.status_code == 200 and payment["status"] == "REFUNDED" and payment["refunded_at"]
@@ -219,10 +219,53 @@ def test_refunding_an_uncaptured_payment_changes_nothing(client: FlaskClient) ->
     order_id = new_order()
     authorize(client, order_id)
 
-    response = post(client, "refund", order_id)
+    response = post(client, "refund", order_id, undoes="saga-u:capture_payment:action")
 
     assert response.status_code == 200 and response.get_json() == {"order_id": order_id, "payment": None}
     assert payments_of(client, order_id)[0]["status"] == "AUTHORIZED"
+
+
+def test_a_refund_must_name_the_capture_it_undoes(client: FlaskClient) -> None:
+    order_id = new_order()
+    authorize(client, order_id)
+    post(client, "capture", order_id, key="saga-n:capture_payment:action", payout_account="acct_rui")
+
+    response = post(client, "refund", order_id)
+
+    assert response.status_code == 422 and "undoes" in response.get_json()["error"]["details"]
+    assert payments_of(client, order_id)[0]["status"] == "CAPTURED"
+
+
+def test_a_refund_undoes_its_own_capture_never_another_sagas(client: FlaskClient, clean_db: str) -> None:
+    """Two completes raced: A's capture won, B's never took effect; B's refund must leave A's payout alone."""
+    order_id, winner, loser = new_order(), "saga-A:capture_payment", "saga-B:capture_payment"
+    authorize(client, order_id)
+    won = post(client, "capture", order_id, key=winner + ACTION_SUFFIX, payout_account="acct_rui")
+    lost = post(client, "capture", order_id, key=loser + ACTION_SUFFIX, payout_account="acct_rui")
+
+    by_pairing = post(client, "refund", order_id, key=loser + COMPENSATE_SUFFIX)
+    named = post(client, "refund", order_id, key="saga-C:capture_payment:compensation",
+                 undoes="saga-C:capture_payment:action")  # C's capture is still on its way
+    late = post(client, "capture", order_id, key="saga-C:capture_payment:action", payout_account="acct_rui")
+
+    assert won.status_code == 200 and error_code(lost) == "not_authorized"
+    assert by_pairing.get_json()["payment"] is None and named.get_json()["payment"] is None
+    assert error_code(late) == "already_compensated"
+    assert payments_of(client, order_id)[0]["status"] == "CAPTURED"
+    assert [e[0] for e in ledger(clean_db, order_id)] == ["CAPTURE", "HOLD", "PAYOUT"]
+
+
+def test_a_release_undoes_the_hold_its_authorize_made(client: FlaskClient, clean_db: str) -> None:
+    order_id = new_order()
+    authorize(client, order_id, key="saga-1:authorize_payment:action")
+
+    other = post(client, "release", order_id, key="saga-2:authorize_payment:compensation")
+    own = post(client, "release", order_id, key="saga-1:authorize_payment:compensation",
+               undoes="saga-1:authorize_payment:action")
+
+    assert other.status_code == 200 and other.get_json()["payment"] is None
+    assert own.get_json()["payment"]["status"] == "RELEASED"
+    assert [e[0] for e in ledger(clean_db, order_id)] == ["HOLD", "RELEASE"]
 
 
 def test_a_repeated_authorization_answers_the_first_answer(client: FlaskClient, clean_db: str) -> None:

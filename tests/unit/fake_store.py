@@ -101,9 +101,10 @@ class FakeStore:
             return None
         return Attempt(log_id, index, row.attempt, saga.payload, dict(saga.step_outputs))
 
-    def has_attempt(self, saga_id: str, index: int) -> bool:
+    def attempt_status(self, saga_id: str, index: int) -> str | None:
         saga = self.sagas[saga_id]
-        return any((r.step_index, r.phase, r.round) == (index, ACTION, saga.round) for r in self.log(saga_id))
+        rows = [r for r in self.log(saga_id) if (r.step_index, r.phase, r.round) == (index, ACTION, saga.round)]
+        return max(rows, key=lambda r: r.attempt).status if rows else None
 
     def fail_attempt(self, attempt: Attempt, error: str, *, refused: bool, outcome_unknown: bool) -> None:
         row = self.rows[attempt.log_id][1]

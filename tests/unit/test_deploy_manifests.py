@@ -132,7 +132,8 @@ def test_compose_web_app_runs_gunicorn_on_its_port_with_a_healthz_check(name: st
     service = compose_services()[name]
 
     assert service["command"] == gunicorn_command(package, port)
-    assert f"http://127.0.0.1:{port}/healthz" in " ".join(service["healthcheck"]["test"])
+    path = "/readyz" if name == "api-gateway" else "/healthz"  # the gateway is ready when its dependencies are
+    assert f"http://127.0.0.1:{port}{path}" in " ".join(service["healthcheck"]["test"])
     assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
 
 
@@ -228,8 +229,9 @@ def test_k8s_web_app_serves_its_port_with_healthz_probes_and_resources(name: str
 
     assert box["command"] == gunicorn_command(package, port)
     assert box["ports"] == [{"name": "http", "containerPort": port}]
-    for probe in ("readinessProbe", "livenessProbe"):
-        assert box[probe]["httpGet"] == {"path": "/healthz", "port": "http"}, probe
+    ready = "/readyz" if name == "api-gateway" else "/healthz"
+    assert box["readinessProbe"]["httpGet"] == {"path": ready, "port": "http"}
+    assert box["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert {"cpu", "memory"} <= set(box["resources"]["requests"])
     assert {"cpu", "memory"} <= set(box["resources"]["limits"])
     assert service["spec"]["ports"][0]["port"] == port
@@ -263,6 +265,17 @@ def test_k8s_runs_exactly_one_beat_and_never_two_during_a_rollout() -> None:
     assert beats == ["beat"]
     assert deployments["beat"]["spec"]["replicas"] == 1
     assert deployments["beat"]["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_beat_is_checked_by_its_heartbeat_in_compose_and_k8s() -> None:
+    probe = main_container(k8s_by_kind("Deployment")["beat"])["livenessProbe"]["exec"]["command"]
+    assert probe[:3] == ["python", "-m", "saga_workers.beat_health"]
+    assert compose_services()["beat"]["healthcheck"]["test"][:4] == ["CMD", "python", "-m", "saga_workers.beat_health"]
+
+
+def test_compose_starts_flower_after_the_workers() -> None:
+    after = compose_services()["flower"]["depends_on"]
+    assert {f"worker-{q.replace('_saga', '').replace('_', '-')}" for q in WORKER_QUEUES} <= set(after)
 
 
 def test_k8s_runs_migrations_as_a_job_and_flower_behind_a_service() -> None:

@@ -162,6 +162,35 @@ def test_a_step_task_that_failed_publishing_the_next_step_leaves_the_saga_for_th
     assert runner.run_step("s1", 4).next is Next.COMPLETED  # what the sweeper's resume runs
 
 
+def test_a_step_task_that_failed_publishing_its_retry_leaves_the_saga_for_the_sweeper(world):
+    participants, store, runner = world
+    participants.answer("confirm", "timeout")  # the pivot may have happened: never rolled back
+    for index in range(3):
+        runner.run_step("s1", index)
+    assert runner.run_step("s1", 3).next is Next.RETRY  # ...and publishing that retry fails
+    assert runner.recover("s1").next is Next.STOP
+    assert store.load("s1").status == "STARTED"
+    assert runner.run_step("s1", 3).next is Next.CONTINUE  # the sweeper's resume
+    assert not [c for c in participants.calls if c[1] == "compensation"]
+
+
+def test_a_step_task_that_crashed_mid_pivot_stops_for_an_operator_not_a_rollback(world):
+    participants, store, runner = world
+    for index in range(3):
+        runner.run_step("s1", index)
+    store.begin_action("s1", 3)  # the pivot RUNNING, then its task crashed: it may have happened
+    assert runner.recover("s1").next is Next.FAILED
+    assert store.load("s1").status == "FAILED"
+
+
+def test_a_step_task_that_crashed_mid_step_before_the_pivot_is_rolled_back(world):
+    participants, store, runner = world
+    runner.run_step("s1", 0)
+    store.begin_action("s1", 1)
+    assert runner.recover("s1").next is Next.COMPENSATE
+    assert store.load("s1").status == "COMPENSATING"
+
+
 def test_a_step_task_that_crashed_mid_step_after_the_pivot_stops_for_an_operator(world):
     participants, store, runner = world
     for index in range(4):
