@@ -52,7 +52,7 @@ def decode_token(token: str, secret: str, max_ttl_seconds: int = DEFAULT_MAX_TTL
         # PyJWT refuses any future iat; allow the usual skew between the signer's clock and ours.
         claims = _skewed_claims(token, secret, exc)
     except jwt.InvalidTokenError as exc:
-        raise Unauthorized(f"the token is not valid: {exc}", code="invalid_token") from exc
+        raise Unauthorized(f"the token is not valid: {_why(exc)}", code="invalid_token") from exc
     _check_lifetime(claims, max_ttl_seconds)
     try:
         user_id = parse_uuid(claims["sub"])
@@ -61,6 +61,19 @@ def decode_token(token: str, secret: str, max_ttl_seconds: int = DEFAULT_MAX_TTL
     if claims["role"] not in ROLES or user_id is None:
         raise Unauthorized("the token's role or subject is not valid", code="invalid_token")
     return Principal(user_id=str(user_id), role=claims["role"])
+
+
+def _why(exc: jwt.InvalidTokenError) -> str:
+    # Our own words, not the library's exception text (the error format never carries that).
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"it has no {exc.claim} claim"
+    if isinstance(exc, jwt.InvalidSignatureError):
+        return "its signature does not match"
+    if isinstance(exc, jwt.InvalidAlgorithmError):
+        return f"it is not signed with {ALGORITHM}"
+    if isinstance(exc, jwt.DecodeError):
+        return "it is not a well-formed JWT"
+    return "its claims are not valid"
 
 
 def _skewed_claims(token: str, secret: str, exc: Exception) -> dict[str, Any]:

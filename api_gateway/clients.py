@@ -5,6 +5,8 @@ import logging
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from flask import g
+
 from campus_common import http
 from campus_common.config import load_settings
 from campus_common.errors import ApiError
@@ -24,8 +26,14 @@ def _call(service: str, method: str, path: str, *, json: Any = None, key: str | 
         raise ApiError(exc.message, status=exc.status, code=exc.code, details=exc.details) from exc
     except http.InfrastructureFault as exc:
         log.warning("%s unavailable: %s", service, exc)
-        raise ApiError(f"{service} is unavailable; try again later", status=503,
-                       code="service_unavailable", details={"service": service}) from exc
+        raise ApiError("a service the gateway needs is unavailable; try again later", status=503,
+                       code="service_unavailable", details=_outage_details(service, exc)) from exc
+
+
+def _outage_details(service: str, exc: Exception) -> dict[str, str] | None:
+    # Operators get which service and why (its address, the fault); customers and runners only the sentence.
+    principal = getattr(g, "principal", None)
+    return {"service": service, "reason": str(exc)} if principal is not None and principal.is_admin else None
 
 
 def _query(**params: Any) -> str:

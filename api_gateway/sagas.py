@@ -9,6 +9,7 @@ from api_gateway import inputs, saga_runs, schemas
 from api_gateway.auth import Principal, current_principal, requires
 from api_gateway.inputs import SagaQuery, validated
 from api_gateway.openapi import documented
+from api_gateway.redaction import saga_for
 from campus_common.errors import Forbidden, NotFound, ValidationError
 from saga_workers.queries import get_saga, list_sagas
 
@@ -27,7 +28,7 @@ def list_all() -> Any:
                                         limit=query.limit, cursor=query.cursor)
     except ValueError as exc:
         raise ValidationError("cursor is not valid", details={"cursor": str(exc)}) from exc
-    return jsonify(sagas=sagas, next_cursor=next_cursor)
+    return jsonify(sagas=[saga_for(principal, saga) for saga in sagas], next_cursor=next_cursor)
 
 
 @bp.get("/<saga_id>")
@@ -39,7 +40,7 @@ def get_one(saga_id: str) -> Any:
     if saga is None:
         raise NotFound(f"no saga {saga_id}")
     _ensure_concerns(saga, current_principal())
-    return jsonify(saga)
+    return jsonify(saga_for(current_principal(), saga))
 
 
 @bp.post("/<saga_id>/retry")

@@ -10,6 +10,7 @@ import glob
 import re
 import shutil
 import subprocess
+import tempfile
 from configparser import ConfigParser
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,21 @@ def flag(command: list[str], name: str) -> str | None:
     return command[command.index(name) + 1] if name in command else None
 
 
+def generated_objects(kustomization: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Secrets and ConfigMaps kustomize generates, with the keys of their committed ``.env.example``
+    (the real env files are never committed)."""
+    objects = []
+    for kind, field, generators in (("Secret", "stringData", kustomization.get("secretGenerator", [])),
+                                    ("ConfigMap", "data", kustomization.get("configMapGenerator", []))):
+        for generator in generators:
+            data: dict[str, str] = {}
+            for env in generator["envs"]:
+                lines = (K8S_DIR / f"{env}.example").read_text().splitlines()
+                data.update(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+            objects.append({"kind": kind, "metadata": {"name": generator["name"]}, field: data})
+    return objects
+
+
 @functools.cache
 def k8s_objects() -> tuple[dict[str, Any], ...]:
     """Every object of every manifest listed in k8s/kustomization.yaml, parsed once."""
@@ -78,6 +94,7 @@ def k8s_objects() -> tuple[dict[str, Any], ...]:
     objects = []
     for resource in kustomization["resources"]:
         objects += [doc for doc in yaml.safe_load_all((K8S_DIR / resource).read_text()) if doc]
+    objects += generated_objects(kustomization)
     return tuple(objects)
 
 
@@ -177,7 +194,7 @@ def test_flower_requires_basic_auth_from_a_secret_never_a_literal() -> None:
     assert compose_flower.startswith("${FLOWER_BASIC_AUTH:?"), "compose refuses to start an open Flower"
     assert k8s_flower["FLOWER_BASIC_AUTH"]["valueFrom"]["secretKeyRef"] == {"name": "campus-secrets",
                                                                            "key": "FLOWER_BASIC_AUTH"}
-    assert "REPLACE-ME" in k8s_by_kind("Secret")["campus-secrets"]["stringData"]["FLOWER_BASIC_AUTH"]
+    assert "FLOWER_BASIC_AUTH" in k8s_by_kind("Secret")["campus-secrets"]["stringData"]
 
 
 def test_compose_datastores_are_persistent_and_health_checked() -> None:
@@ -200,6 +217,20 @@ def test_compose_app_containers_only_set_settings_that_config_reads() -> None:
     assert "DATABASE_URL" in known  # the parse found the settings
     assert used - known == set()
     assert interpolated - known == set()
+
+
+def test_compose_keeps_all_but_the_gateway_and_flower_off_the_public_network_and_splits_the_keys() -> None:
+    services, networks = compose_services(), compose()["networks"]
+    public = {name for name, spec in networks.items() if not (spec or {}).get("internal")}
+    mounts = {name: {v.split(":")[0] for v in svc.get("volumes", [])} for name, svc in services.items()}
+    workers = {name for name, svc in app_services().items() if svc["command"][3:4] == ["worker"]}
+
+    on_public = {name for name, svc in app_services().items() if set(svc.get("networks", [])) & public}
+    assert on_public == {"api-gateway", "flower"}  # of the project's containers (Prometheus, Grafana: theirs)
+    assert all("broker" not in services[name]["networks"] for name in WEB_APPS if name != "api-gateway")
+    assert services["service-keys"]["network_mode"] == "none"
+    assert {n for n, m in mounts.items() if "service-key-api-gateway" in m} == {"api-gateway", "service-keys"}
+    assert {n for n, m in mounts.items() if "service-key-saga-workers" in m} == workers | {"service-keys"}
 
 
 def test_compose_passes_docker_compose_config() -> None:
@@ -306,8 +337,36 @@ def test_k8s_jwt_secret_comes_from_a_secret_never_a_literal() -> None:
     assert literal == []
     assert gateway_env["GATEWAY_JWT_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "campus-secrets"
     assert "GATEWAY_JWT_SECRET" not in k8s_by_kind("ConfigMap")["campus-config"]["data"]
-    # The committed Secret holds a placeholder, not a key someone could be using.
-    assert "REPLACE-ME" in k8s_by_kind("Secret")["campus-secrets"]["stringData"]["GATEWAY_JWT_SECRET"]
+    assert "GATEWAY_JWT_SECRET" in k8s_by_kind("Secret")["campus-secrets"]["stringData"]
+
+
+def test_k8s_secrets_come_from_files_never_committed() -> None:
+    kustomization = yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text())
+    env_files = [env for gen in kustomization["secretGenerator"] + kustomization["configMapGenerator"]
+                 for env in gen["envs"]]
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+
+    assert [obj for obj in k8s_objects() if obj["kind"] == "Secret" and "apiVersion" in obj] == []  # none inline
+    assert all("REPLACE-ME" not in (K8S_DIR / r).read_text() for r in kustomization["resources"])
+    assert "k8s/*.env" in ignored and all(env.endswith(".env") for env in env_files)
+    assert {"campus-secrets", "postgres-credentials", "service-key-api-gateway",
+            "service-key-saga-workers"} <= set(k8s_by_kind("Secret"))
+
+
+def test_k8s_each_private_service_key_reaches_only_the_pods_that_sign_with_it() -> None:
+    holders: dict[str, set[str]] = {}
+    for name, box in app_containers():
+        for var in box.get("env", []):
+            ref = var.get("valueFrom", {}).get("secretKeyRef", {})
+            if ref.get("name", "").startswith("service-key-"):
+                holders.setdefault(ref["name"], set()).add(name)
+        if any(src.get("configMapRef", {}).get("name") == "service-public-keys" for src in box.get("envFrom", [])):
+            holders.setdefault("service-public-keys", set()).add(name)
+
+    workers = {f"worker-{q.removesuffix('_saga').replace('_', '-')}" for q in WORKER_QUEUES}
+    assert holders == {"service-key-api-gateway": {"api-gateway"}, "service-key-saga-workers": workers,
+                       "service-public-keys": {"user-service", "order-service", "payment-service",
+                                               "notification-service"}}
 
 
 def test_k8s_app_containers_run_as_non_root_with_resource_limits() -> None:
@@ -324,7 +383,12 @@ def test_k8s_renders_with_kustomize() -> None:
     if kubectl is None:
         pytest.skip("kubectl is not installed")
 
-    result = subprocess.run([kubectl, "kustomize", str(K8S_DIR)], capture_output=True, text=True)
+    folder = Path(tempfile.mkdtemp()) / "k8s"  # the generators' env files, written as an operator would
+    shutil.copytree(K8S_DIR, folder)
+    from devstack.k8s_secrets import write_all
+
+    write_all(folder)
+    result = subprocess.run([kubectl, "kustomize", str(folder)], capture_output=True, text=True)
 
     assert result.returncode == 0, result.stderr
     rendered = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
