@@ -60,9 +60,19 @@ def variant_command(variant: str, label: str, here: Path, venv: Path) -> tuple[l
         return [py, "run_dbos.py", label, "8", "0.05", "2"], here
     if variant == "D":
         return [py, "run_sync.py", label, "8"], here
-    if variant == "P":
+    if variant == "P" or variant.startswith("P."):
         return [sys.executable, str(REPO / "bench" / "peers_engine.py"), label], REPO
     raise SystemExit(f"unknown variant {variant}")
+
+
+def variant_env(variant: str) -> dict[str, str]:
+    """``P.c4``: this engine with its worker at concurrency 4 (recorded as variant ``P.c4``)."""
+    flavor = variant.partition(".")[2]
+    if not flavor:
+        return {}
+    if not (flavor.startswith("c") and flavor[1:].isdigit()):
+        raise SystemExit(f"unknown flavor {variant}: P.c<concurrency>, e.g. P.c4")
+    return {"P_FLAVOR": flavor, "P_CONCURRENCY": flavor[1:]}
 
 
 def run(plan: list[str], rounds: int, label: str, here: Path, venv: Path, env: dict[str, str]) -> None:
@@ -78,7 +88,8 @@ def run(plan: list[str], rounds: int, label: str, here: Path, venv: Path, env: d
                 argv, cwd = variant_command(variant, f"{label}|gthread", here, venv)
                 print(f"--- round {number}/{rounds}: {variant} ({NAMES.get(variant, variant)})", flush=True)
                 started = time.time()
-                done = subprocess.run(argv, cwd=cwd, env=env, timeout=600, capture_output=True, text=True)
+                done = subprocess.run(argv, cwd=cwd, env={**env, **variant_env(variant)}, timeout=600,
+                                      capture_output=True, text=True)
                 result = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
                 if done.returncode != 0 or not result:
                     print(done.stdout[-2000:], done.stderr[-3000:], sep="\n", flush=True)
@@ -105,7 +116,8 @@ def table(results: Path, label: str) -> str:
         rs = by[variant]
         tp = [r["sagas_per_s"] for r in rs]
         cpu = med(rs, "worker_cpu_ms_per_step")
-        lines.append(f"| {variant} {NAMES.get(variant, '')} | {len(rs)} | {statistics.median(tp):.1f} "
+        name = NAMES.get(variant) or (f"this engine, worker -c {variant[3:]}" if variant.startswith("P.c") else "")
+        lines.append(f"| {variant} {name} | {len(rs)} | {statistics.median(tp):.1f} "
                      f"({min(tp):.1f}-{max(tp):.1f}) | {med(rs, 'lat_p50_ms'):,.0f} / {med(rs, 'lat_p99_ms'):,.0f} "
                      f"| {med(rs, 'serial_p50_ms'):.1f} | {'n/a' if cpu is None else f'{cpu:.2f}'} |")
     if "P" in by:
