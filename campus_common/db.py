@@ -10,26 +10,29 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campus_common import jsonutil
 
-_engines: dict[tuple[str, bool], Engine] = {}
+_engines: dict[tuple[str, bool, bool], Engine] = {}
 _factories: dict[tuple[str, bool], sessionmaker] = {}
 _lock = threading.Lock()
 
 
-def get_engine(url: str, pre_ping: bool = True) -> Engine:
+def get_engine(url: str, pre_ping: bool = True, autocommit: bool = False) -> Engine:
     """Return the pooled engine for ``url``, creating it on first use (never at import time).
 
     ``pre_ping`` tests each connection with a round trip when it leaves the pool, so a Postgres
     restart costs a caller nothing; callers that retry on connection errors anyway (the saga
-    tasks do) save that round trip per transaction with ``pre_ping=False``.
+    tasks do) save that round trip per transaction with ``pre_ping=False``. ``autocommit``: a pool
+    of its own whose connections run each statement as its own transaction (switching one
+    connection back and forth costs a round trip each time).
     """
-    key = (url, pre_ping)
+    key = (url, pre_ping, autocommit)
     with _lock:
         engine = _engines.get(key)
         if engine is None:
             # recycle bounds a connection's life.
             engine = create_engine(url, pool_pre_ping=pre_ping, pool_size=5, max_overflow=10,
                                    pool_recycle=1800, json_serializer=jsonutil.dumps,
-                                   json_deserializer=jsonutil.loads)
+                                   json_deserializer=jsonutil.loads,
+                                   **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}))
             _engines[key] = engine
         return engine
 
@@ -73,11 +76,10 @@ class Database:
     def autocommit(self) -> Iterator[Connection]:
         """A connection in autocommit mode: each statement is its own transaction, one round trip.
 
-        For a single statement that does all its writing itself (data-modifying CTEs) or a read;
-        a connection is switched to it for the block only, and back when it returns to the pool.
+        For a single statement that does all its writing itself (data-modifying CTEs) or a read.
         """
-        with self.engine.connect() as connection:
-            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+        with get_engine(self.url, self.pre_ping, autocommit=True).connect() as connection:
+            yield connection
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
