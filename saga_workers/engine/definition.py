@@ -27,6 +27,7 @@ class Step:
     compensate: Action | None = None
     pivot: bool = False
     stop_on_fault: bool = False
+    needs: tuple[str, ...] = ()  # earlier steps whose outputs this one reads (checked at definition)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,13 @@ class SagaDefinition:
             raise ValueError(f"{self.saga_type}: at most one pivot step")
         if any(step.compensate for step in self.steps[self.pivot_index:]):
             raise ValueError(f"{self.saga_type}: the pivot and the steps after it cannot compensate")
+        for index, step in enumerate(self.steps):
+            if isinstance(step.needs, str):
+                raise ValueError(f"{self.saga_type}: step {step.name!r}: needs is a tuple of step names")
+            missing = [need for need in step.needs if need not in names[:index]]
+            if missing:
+                raise ValueError(f"{self.saga_type}: step {step.name!r} needs {', '.join(map(repr, missing))}, "
+                                 f"which is not an earlier step (earlier: {', '.join(names[:index]) or 'none'})")
 
     @property
     def digest(self) -> str:
