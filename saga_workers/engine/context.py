@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
 from campus_common.config import Settings
+from saga_workers.engine.status import idempotency_key
 
 R = TypeVar("R")
 
@@ -51,12 +52,12 @@ class StepContext:
     @property
     def idempotency_key(self) -> str:
         """The key every participant call of this attempt carries: ``{saga_id}:{step}:{phase}``."""
-        return f"{self.saga_id}:{self.step}:{self.phase}"
+        return idempotency_key(self.saga_id, self.step, self.phase)
 
     @property
     def action_key(self) -> str:
         """The key this step's action carried: what its compensation names as the action it ``undoes``."""
-        return f"{self.saga_id}:{self.step}:action"
+        return idempotency_key(self.saga_id, self.step, "action")
 
     @overload
     def output_of(self, step: str) -> dict[str, Any]: ...

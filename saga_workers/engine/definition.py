@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from saga_workers.engine.context import StepContext
+from saga_workers.engine.status import SagaStatus
 
 Action = Callable[[StepContext], dict[str, Any] | None]
 
@@ -112,7 +113,7 @@ class SagaDefinition:
         Only a STARTED saga that has not begun crossing its pivot can be: once the pivot's action ran
         (or may have: RUNNING, an unknown outcome) its effect is not undone by compensation.
         """
-        if status != "STARTED":
+        if status != SagaStatus.STARTED:
             return f"the saga is {status}; only a running (STARTED) saga can be cancelled"
         pivot = self.pivot_index
         if current_step > pivot or (current_step == pivot and pivot in self.touched_steps(attempts)):
