@@ -25,7 +25,8 @@ PAGE_SIZE = 25
 def _error_page(exc: ApiError) -> Any:
     """Console errors are pages, not JSON; without a valid token the answer is the sign-in form."""
     if isinstance(exc, SignInNeeded):
-        return render_template("console/login.html", error=exc.message, next=request.full_path), 401
+        back = request.form.get("next") or (request.full_path if request.method == "GET" else "")
+        return render_template("console/login.html", error=exc.message, next=back), 401
     return render_template("console/error.html", error=exc), exc.status
 
 

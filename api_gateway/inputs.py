@@ -20,10 +20,9 @@ from campus_common.idempotency import MAX_KEY_LENGTH, checked_key
 from campus_common.validation import parse_uuid
 from order_service.domain import (MAX_ITEMS, MAX_NAME, MAX_PRICE, MAX_QUANTITY, MAX_TEXT, RUNNER_STEPS, Item,
                                   OrderStatus, parse_price, parse_quantity, parse_text)
+from saga_workers.registry import SAGA_STATUSES, SAGA_TYPES
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
-SAGA_TYPES = ("create_order", "accept_order", "cancel_order", "complete_order")
-SAGA_STATUSES = ("STARTED", "COMPLETED", "COMPENSATING", "COMPENSATED", "FAILED")
 RUNNER_STATUSES = tuple(status.value for status in RUNNER_STEPS)
 
 

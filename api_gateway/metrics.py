@@ -24,8 +24,7 @@ from sqlalchemy import text
 from campus_common.config import load_settings
 from campus_common.db import Database
 from saga_workers import metrics as engine_metrics
-from saga_workers.celery_app import MAINTENANCE_QUEUE
-from saga_workers.sagas import REGISTRY
+from saga_workers.registry import REGISTRY, WORKER_QUEUES
 
 bp = Blueprint("metrics", __name__)
 log = logging.getLogger(__name__)
@@ -43,7 +42,7 @@ class SagaGauges(Collector):
                                           socket_connect_timeout=TIMEOUT_SECONDS)
         steps = transport_options.get("priority_steps", KOMBU_PRIORITY_STEPS)
         sep = transport_options.get("sep", KOMBU_PRIORITY_SEP)
-        queues = [definition.queue for definition in REGISTRY.values()] + [MAINTENANCE_QUEUE]
+        queues = list(WORKER_QUEUES)
         self.lists = {queue: [queue] + [f"{queue}{sep}{step}" for step in steps if step] for queue in queues}
 
     def collect(self) -> Iterator[Metric]:

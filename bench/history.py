@@ -63,7 +63,7 @@ def explain_statement(engine, statement) -> str:
     """EXPLAIN ANALYZE of a SQLAlchemy statement, compiled as the application sends it."""
     from sqlalchemy.dialects import postgresql
 
-    compiled = statement.compile(dialect=postgresql.dialect())
+    compiled = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"render_postcompile": True})
     with engine.connect() as conn:
         rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, SUMMARY OFF) " + str(compiled),
                                     compiled.params).scalars()

@@ -97,4 +97,5 @@ def configure_logging(process: str, level: str = "INFO") -> None:
     handler.setFormatter(json_formatter(process))
     root.addHandler(handler)
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # warnings (Celery's, libraries') as JSON lines too
     root._campus_configured = True  # type: ignore[attr-defined]

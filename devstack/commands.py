@@ -11,7 +11,7 @@ from devstack.config import REPO_ROOT, StackConfig
 from devstack.errors import StackError
 from devstack.health import CeleryPinger, passing
 from devstack.procs import port_open
-from devstack.stack import SAGA_QUEUES, Component, components, shutdown_waves
+from devstack.stack import Component, components, running_worker_queues, shutdown_waves, worker_queues
 from devstack.stack import datastores as datastore_parts
 from devstack.supervisor import Supervisor
 
@@ -113,7 +113,9 @@ def down(cfg: StackConfig, say: Say = print) -> None:
     nothing runs."""
     sup = Supervisor(cfg.run_dir, cfg.logs_dir)
     stopped = datastores.stop_legacy_processes(cfg)
-    stopped += [name for wave in shutdown_waves(cfg) for name in sup.stop([c.name for c in wave])]
+    # The workers supervisord runs, not the registry's: `down` needs no virtualenv (nor the saga definitions).
+    queues = running_worker_queues(sup.states()) if sup.running() else []
+    stopped += [name for wave in shutdown_waves(cfg, queues) for name in sup.stop([c.name for c in wave])]
     if sup.shutdown():
         stopped.append("supervisord")
     stopped += datastores.stop_leftover_datastores(cfg)
@@ -137,7 +139,7 @@ def print_addresses(cfg: StackConfig, say: Say = print) -> None:
         say(f"  {package:20} http://127.0.0.1:{port}")
     say(f"  Postgres             {cfg.database_url}")
     say(f"  Redis                {cfg.redis_url}")
-    say(f"  Saga workers         {', '.join(SAGA_QUEUES)} (celery -A saga_workers inspect ping)")
+    say(f"  Saga workers         {', '.join(worker_queues())} (celery -A saga_workers inspect ping)")
     say(f"  Logs                 {cfg.logs_dir}/<name>.log   (supervisord.log: every exit and restart)")
     say("  Supervision          every process is restarted when it exits; `make status` shows restarts")
     say("  Stop it with `make down` (or python -m devstack down)")

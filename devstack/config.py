@@ -8,8 +8,6 @@ from pathlib import Path
 
 from campus_common.config import env_float, env_int, env_str
 from campus_common.stackenv import stack_env_path, write_env_file
-from devstack import service_keys
-from devstack.secrets import stack_secrets
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,6 +63,10 @@ class StackConfig:
 
         Also written to ``<RUN_DIR>/stack.env`` for tools run by hand (campus_common.stackenv).
         """
+        # Imported here: `down` runs without the virtualenv, and these need PyJWT and cryptography.
+        from devstack import service_keys
+        from devstack.secrets import stack_secrets
+
         values = {name: os.environ.get(name) or value for name, value in stack_secrets(self.run_dir).items()}
         values.update(service_keys.public_keys(values, os.environ))
         values.update(DATABASE_URL=self.database_url, REDIS_URL=self.redis_url, RUN_DIR=str(self.run_dir),

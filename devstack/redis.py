@@ -23,14 +23,16 @@ class RedisServer:
         return self.data_dir / "redis.pid"
 
     def server_pid(self) -> int | None:
-        """The pid this server wrote when it still runs (and is still redis-server), else None."""
+        """The pid this server wrote when it still runs, else None. Its process title (Redis sets it to
+        ``redis-server 127.0.0.1:<port>``) must name this server's port: a stale pid file whose pid went
+        to another stack's Redis is not ours."""
         try:
             pid = int(self.pid_file.read_text().strip())
             os.kill(pid, 0)
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
         except (OSError, ValueError):
             return None
-        return pid if b"redis-server" in command else None
+        return pid if b"redis-server" in command and f":{self.port}".encode() in command else None
 
     def owns_port(self) -> bool:
         """True when what answers on ``port`` is this server (not a system Redis, say)."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from campus_common.config import env_str
@@ -15,8 +16,7 @@ BEAT_HEARTBEAT_MAX_AGE = 30.0  # seconds: beat ticks at least every ACCEPT_TIMEO
 # supervisord's priorities: when it shuts down on its own, higher numbers stop first
 DATASTORES, PARTICIPANTS, WORKERS, ENTRY = 100, 200, 300, 400
 
-SAGA_QUEUES = ("create_order_saga", "accept_order_saga", "cancel_order_saga", "complete_order_saga",
-               "saga_maintenance")
+WORKER_PREFIX = "worker."  # a saga worker's program is named after its queue: worker.create_order_saga
 CELERY_APP = "saga_workers"
 # Gunicorn's own lines as JSON; each request is logged by the app (campus_common.web), with its request id.
 GUNICORN_LOGGER = "campus_common.gunicorn_logging.JsonLogger"
@@ -60,7 +60,7 @@ def flask_app(cfg: StackConfig, package: str, port: int) -> Component:
 def saga_worker(cfg: StackConfig, queue: str) -> Component:
     """One Celery worker consuming only ``queue``, healthy when its node answers a ping."""
     argv = worker_argv(queue, cfg.celery_concurrency)
-    return Component(Program(f"worker.{queue}", argv, priority=WORKERS), Health.celery(f"{queue}@{socket.gethostname()}"))
+    return Component(Program(f"{WORKER_PREFIX}{queue}", argv, priority=WORKERS), Health.celery(f"{queue}@{socket.gethostname()}"))
 
 
 def worker_argv(queue: str, concurrency: int) -> tuple[str, ...]:
@@ -105,11 +105,24 @@ def redis(cfg: StackConfig, data_dir: str) -> Component:
     return Component(Program("redis", argv, priority=DATASTORES), Health.port(cfg.redis_port), port=cfg.redis_port)
 
 
-def components(cfg: StackConfig) -> list[Component]:
-    """Every process of the stack but Postgres and Redis, participants first, Flower after the workers."""
+def worker_queues() -> tuple[str, ...]:
+    """Every queue that needs a worker, from the saga registry (this imports the saga definitions)."""
+    from saga_workers.registry import WORKER_QUEUES
+
+    return WORKER_QUEUES
+
+
+def running_worker_queues(program_names: Iterable[str]) -> list[str]:
+    """The queues of the saga workers among ``program_names`` (what a supervisord runs)."""
+    return [name.removeprefix(WORKER_PREFIX) for name in program_names if name.startswith(WORKER_PREFIX)]
+
+
+def components(cfg: StackConfig, queues: Iterable[str] | None = None) -> list[Component]:
+    """Every process of the stack but Postgres and Redis, participants first, Flower after the workers;
+    a worker for each of ``queues`` (default: every queue of the saga registry)."""
     parts = [flask_app(cfg, package, cfg.service_ports[package]) for package in SERVICES]
     parts.append(flask_app(cfg, "api_gateway", cfg.gateway_port))
-    parts += [saga_worker(cfg, queue) for queue in SAGA_QUEUES]
+    parts += [saga_worker(cfg, queue) for queue in (worker_queues() if queues is None else queues)]
     parts.append(beat(cfg))
     if cfg.flower_port:
         parts.append(flower(cfg))
@@ -123,10 +136,10 @@ def datastores(cfg: StackConfig) -> list[Component]:
     return [postgres(cfg, postgres_for(cfg)), redis(cfg, str(redis_for(cfg).data_dir))]
 
 
-def shutdown_waves(cfg: StackConfig) -> list[list[Component]]:
-    """Stop order: entry points first, then the workers (they still call the participants), then the
-    participants, then Redis and Postgres."""
-    parts = components(cfg)
+def shutdown_waves(cfg: StackConfig, queues: Iterable[str]) -> list[list[Component]]:
+    """Stop order: entry points first, then the workers of ``queues`` (they still call the participants),
+    then the participants, then Redis and Postgres."""
+    parts = components(cfg, queues)
     entry = [c for c in parts if c.program.priority == ENTRY]
     workers = [c for c in parts if c.program.priority == WORKERS]
     return [entry, workers, [c for c in parts if c not in entry and c not in workers], datastores(cfg)]

@@ -10,8 +10,9 @@ from campus_common.db import dispose_engines
 from campus_common.logs import configure_logging
 from saga_workers import metrics_server, worker_logging  # noqa: F401 - connect Celery's signals
 from saga_workers.dispatch import PRIORITY_STEPS
+from saga_workers.registry import MAINTENANCE_QUEUE, REGISTRY
 
-MAINTENANCE_QUEUE = "saga_maintenance"
+__all__ = ["MAINTENANCE_QUEUE", "celery_config", "configure", "create_celery_app"]
 
 
 def celery_config(settings: Settings, saga_types: list[str]) -> dict:
@@ -57,7 +58,6 @@ def celery_config(settings: Settings, saga_types: list[str]) -> dict:
 def create_celery_app() -> Celery:
     """Build the app with every saga type's tasks registered."""
     from saga_workers import broker_outage
-    from saga_workers.sagas import REGISTRY
     from saga_workers.tasks import register_maintenance_tasks, register_saga_tasks
 
     broker_outage.install()  # a Redis outage must not stop a worker (celery/kombu 5.7.0; see the module)
@@ -75,8 +75,6 @@ def configure(celery: Celery, settings: Settings | None = None) -> None:
     Tests call it again after pointing the environment at their own Redis: it must happen before
     the app first publishes, since Celery's producer pool keeps the broker it was built with.
     """
-    from saga_workers.sagas import REGISTRY
-
     settings = settings or load_settings()
     celery.conf.update(celery_config(settings, list(REGISTRY)))
     configure_logging("saga_workers", settings.log_level)

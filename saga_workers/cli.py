@@ -7,9 +7,8 @@ import click
 
 from campus_common import jsonutil
 from saga_workers.cli_output import format_attempts, format_list, format_timeline
-from saga_workers.sagas import REGISTRY
+from saga_workers.registry import SAGA_STATUSES, SAGA_TYPES, SagaStatus
 
-STATUSES = ("STARTED", "COMPLETED", "COMPENSATING", "COMPENSATED", "FAILED")
 PAGE = 200
 
 
@@ -36,8 +35,8 @@ def saga(ctx: click.Context) -> None:
 
 
 @saga.command(name="list")
-@click.option("--status", type=click.Choice(STATUSES), help="Only sagas in this status.")
-@click.option("--type", "saga_type", type=click.Choice(sorted(REGISTRY)), help="Only this saga type.")
+@click.option("--status", type=click.Choice(SAGA_STATUSES), help="Only sagas in this status.")
+@click.option("--type", "saga_type", type=click.Choice(sorted(SAGA_TYPES)), help="Only this saga type.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON ({sagas: [...]}) for scripts.")
 def list_command(status: str | None, saga_type: str | None, limit: int, as_json: bool) -> None:
@@ -72,8 +71,8 @@ def show_command(saga_id: str, as_json: bool, attempts: bool) -> None:
 
 @saga.command(name="retry")
 @click.argument("saga_id", required=False)
-@click.option("--status", type=click.Choice(["FAILED"]), help="Retry every saga in this status (only FAILED).")
-@click.option("--type", "saga_type", type=click.Choice(sorted(REGISTRY)), help="With --status: only this type.")
+@click.option("--status", type=click.Choice([SagaStatus.FAILED]), help="Retry every saga in this status (only FAILED).")
+@click.option("--type", "saga_type", type=click.Choice(sorted(SAGA_TYPES)), help="With --status: only this type.")
 def retry_command(saga_id: str | None, status: str | None, saga_type: str | None) -> None:
     """Resume a FAILED saga where it stopped (unfinished compensation goes on), or all with --status FAILED."""
     from saga_workers.service import SagaNotFound, SagaNotRetryable, retry_saga

@@ -5,6 +5,7 @@ import logging
 
 from sqlalchemy import text
 
+from campus_common import logs
 from campus_common.config import load_settings
 from campus_common.db import Database
 from saga_workers.sagas import REGISTRY
@@ -41,11 +42,12 @@ def fire_due_timeouts() -> int:
         for order_id, create_saga_id, fire_count in due:
             # The key makes each firing start one saga, even if this transaction is retried.
             key = f"accept-timeout:{order_id}" + (f":{fire_count}" if fire_count else "")
+            customer_id = _customer_of(session, str(create_saga_id))
             try:
-                saga_id = start_saga("cancel_order", {"order_id": str(order_id),
-                                                      "customer_id": _customer_of(session, str(create_saga_id)),
-                                                      "reason": "no runner accepted the order in time"},
-                                     idempotency_key=key).saga_id
+                with logs.bound(request_id=key):  # no HTTP request started it: its key traces it in the logs
+                    saga_id = start_saga("cancel_order", {"order_id": str(order_id), "customer_id": customer_id,
+                                                          "reason": "no runner accepted the order in time"},
+                                         idempotency_key=key).saga_id
             except SagaInProgress as exc:
                 # The customer is cancelling right now: that cancel is this firing's (a refusal refires).
                 saga_id = exc.saga_id

@@ -12,6 +12,7 @@ from sqlalchemy import MetaData, Table, func, select, tuple_, union_all
 
 from campus_common.config import load_settings
 from campus_common.db import Database
+from saga_workers.engine.status import SagaStatus, idempotency_key
 from saga_workers.engine.tables import instances, step_log, translate
 from saga_workers.sagas import REGISTRY
 from saga_workers.service import SagaNotFound, find_saga_type, pinned_definition
@@ -61,7 +62,7 @@ def _attempt(a: Any) -> dict[str, Any]:
     return {"step": a.step_name, "phase": a.phase, "round": a.round, "attempt": a.attempt, "status": a.status,
             "started_at": a.started_at, "finished_at": a.finished_at,
             "duration_ms": None if duration is None else round(duration, 1), "error": a.error,
-            "outcome_unknown": a.outcome_unknown, "idempotency_key": f"{a.saga_id}:{a.step_name}:{a.phase}"}
+            "outcome_unknown": a.outcome_unknown, "idempotency_key": idempotency_key(str(a.saga_id), a.step_name, a.phase)}
 
 
 def timeline(attempts: list[Any]) -> list[dict[str, Any]]:
@@ -143,7 +144,7 @@ def _select_page(schema: str, filters: dict[str, str | None], created: tuple[dat
     return stmt.order_by(table.c.created_at.desc(), table.c.saga_id.desc()).limit(limit + 1)
 
 
-LIVE = ("STARTED", "COMPENSATING", "FAILED")  # FAILED sagas can be retried: they still need their version
+LIVE = (SagaStatus.STARTED, SagaStatus.COMPENSATING, SagaStatus.FAILED)  # FAILED sagas can be retried: they still need their version
 
 
 def versions_query(schema: str):

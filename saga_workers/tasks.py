@@ -72,7 +72,9 @@ def _follow(task: Task, definition: SagaDefinition, saga_id: str, attempt: Calla
         dispatch.send_compensation(task.app, definition, saga_id)
     if verdict.next is not Next.CONTINUE:
         _end_chain(task)  # the saga finished, stopped, or compensates elsewhere
-    error = telemetry.saga_ended(runner_for(definition.saga_type).store, saga_id, verdict.next)
+    error = None
+    if verdict.next in telemetry.ENDINGS:  # built only then: the hot path of a step stays as it is
+        error = telemetry.saga_ended(runner_for(definition.saga_type).store, saga_id, verdict.next)
     if verdict.next is Next.FAILED and not task.request.is_eager:
         # Eager callers (tests, task_always_eager) get the saga FAILED in Postgres, not an exception.
         raise SagaFailed(f"{definition.saga_type} saga {saga_id} is FAILED: {error}")

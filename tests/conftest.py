@@ -17,10 +17,10 @@ from sqlalchemy import text
 from devstack.postgres import PostgresCluster
 from devstack.procs import free_port
 from devstack.redis import RedisServer
+from saga_workers import registry
 from tests.service_credentials import install_session_keys
 
-SCHEMAS = ("user_service", "order_service", "payment_service", "notification_service",
-           "create_order_saga", "accept_order_saga", "cancel_order_saga", "complete_order_saga", "saga_timers")
+SCHEMAS = ("user_service", "order_service", "payment_service", "notification_service", *registry.SCHEMAS)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from saga_workers.engine.context import StepContext
+from saga_workers.engine.status import SagaStatus
 
 Action = Callable[[StepContext], dict[str, Any] | None]
 
@@ -27,6 +28,7 @@ class Step:
     compensate: Action | None = None
     pivot: bool = False
     stop_on_fault: bool = False
+    needs: tuple[str, ...] = ()  # earlier steps whose outputs this one reads (checked at definition)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,13 @@ class SagaDefinition:
             raise ValueError(f"{self.saga_type}: at most one pivot step")
         if any(step.compensate for step in self.steps[self.pivot_index:]):
             raise ValueError(f"{self.saga_type}: the pivot and the steps after it cannot compensate")
+        for index, step in enumerate(self.steps):
+            if isinstance(step.needs, str):
+                raise ValueError(f"{self.saga_type}: step {step.name!r}: needs is a tuple of step names")
+            missing = [need for need in step.needs if need not in names[:index]]
+            if missing:
+                raise ValueError(f"{self.saga_type}: step {step.name!r} needs {', '.join(map(repr, missing))}, "
+                                 f"which is not an earlier step (earlier: {', '.join(names[:index]) or 'none'})")
 
     @property
     def digest(self) -> str:
@@ -104,7 +113,7 @@ class SagaDefinition:
         Only a STARTED saga that has not begun crossing its pivot can be: once the pivot's action ran
         (or may have: RUNNING, an unknown outcome) its effect is not undone by compensation.
         """
-        if status != "STARTED":
+        if status != SagaStatus.STARTED:
             return f"the saga is {status}; only a running (STARTED) saga can be cancelled"
         pivot = self.pivot_index
         if current_step > pivot or (current_step == pivot and pivot in self.touched_steps(attempts)):

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
+from saga_workers.engine.status import SagaStatus
+
 INDEX = "saga_instances_one_unfinished_per_order"
-HOLDING = ("STARTED", "COMPENSATING", "FAILED")
+HOLDING = (SagaStatus.STARTED, SagaStatus.COMPENSATING, SagaStatus.FAILED)
 
 
 class SagaInProgress(Exception):

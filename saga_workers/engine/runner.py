@@ -6,60 +6,17 @@ driven by Celery tasks (or anything else) in production.
 from __future__ import annotations
 
 import logging
-import random
-from dataclasses import dataclass
-from enum import Enum
-
-from sqlalchemy.exc import DBAPIError
 
 from campus_common.config import Settings
-from campus_common.http import BusinessRefusal, InfrastructureFault
-from saga_workers.engine.context import StepContext, StepRefused
+from saga_workers.engine.context import StepContext, output_json
+from saga_workers.engine.decision import (Failure, Next, Verdict, after_action_failure, after_compensation_failure,
+                                          after_crash, backoff, classify)
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.observer import StepObserver
-from saga_workers.engine.store import ACTION, COMPENSATION, Attempt, SagaStore
+from saga_workers.engine.store import ACTION, COMPENSATION, Attempt, SagaStore, Undone
 
+__all__ = ["Failure", "Next", "SagaRunner", "Verdict", "backoff", "classify", "describe"]
 log = logging.getLogger(__name__)
-
-
-class Next(Enum):
-    """What the caller does after one call into the engine."""
-
-    CONTINUE = "continue"        # the step is done (now or before): run the next one
-    COMPLETED = "completed"      # the saga finished
-    STOP = "stop"                # nothing to do here (the saga is elsewhere or finished)
-    RETRY = "retry"              # try the same call again after ``countdown``
-    COMPENSATE = "compensate"    # start compensation
-    COMPENSATED = "compensated"  # compensation finished
-    FAILED = "failed"            # stopped for an operator
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The engine's answer: what next, and after how long for a retry."""
-
-    next: Next
-    countdown: float = 0.0
-    claimed: int | None = None  # log id of the next step's attempt, recorded ahead (see run_step)
-
-
-def classify(exc: Exception) -> tuple[bool, bool]:
-    """Return (refused, outcome_unknown): a refusal is final; a fault may be retried."""
-    if isinstance(exc, (BusinessRefusal, StepRefused)):
-        return True, False
-    if isinstance(exc, InfrastructureFault):
-        return False, exc.outcome_unknown
-    if isinstance(exc, DBAPIError):
-        return False, True
-    log.exception("unexpected error in a saga step; treated as a fault", exc_info=exc)
-    return False, True
-
-
-def backoff(attempt: int, settings: Settings) -> float:
-    """Exponential backoff with jitter: half fixed, half random, capped."""
-    ceiling = min(settings.saga_retry_backoff_max_seconds,
-                  settings.saga_retry_backoff_base_seconds * 2 ** (attempt - 1))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 def describe(exc: Exception) -> str:
@@ -76,9 +33,10 @@ class SagaRunner:
         self.observer = observer or StepObserver()
 
     def _context(self, saga_id: str, attempt: Attempt, phase: str) -> StepContext:
-        return StepContext(saga_id=saga_id, saga_type=self.definition.saga_type,
-                           step=self.definition.step(attempt.step_index).name, phase=phase,
-                           payload=attempt.payload, outputs=attempt.outputs, settings=self.settings)
+        step = self.definition.step(attempt.step_index)
+        return StepContext(saga_id=saga_id, saga_type=self.definition.saga_type, step=step.name, phase=phase,
+                           payload=attempt.payload, outputs=attempt.outputs, settings=self.settings,
+                           needs=step.needs)
 
     def run_step(self, saga_id: str, index: int, claimed: int | None = None, claim_next: bool = False) -> Verdict:
         """Run step ``index`` once (if it is due) and record the outcome.
@@ -97,7 +55,7 @@ class SagaRunner:
         ctx = self._context(saga_id, attempt, ACTION)
         try:
             with self.observer.attempt(ctx, attempt):
-                output = step.action(ctx)
+                output = output_json(step.action(ctx))  # a typed record is stored as its fields
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
             return self._action_failed(saga_id, attempt, exc)
         last = index == len(self.definition.steps) - 1
@@ -115,24 +73,18 @@ class SagaRunner:
         return Verdict(Next.STOP)
 
     def _action_failed(self, saga_id: str, attempt: Attempt, exc: Exception) -> Verdict:
-        refused, unknown = classify(exc)
+        failure = classify(exc)
         error = f"{self.definition.step(attempt.step_index).name}: {describe(exc)}"
-        self.store.fail_attempt(attempt, error, refused=refused, outcome_unknown=unknown)
-        rolls_back = self.definition.compensates_on_failure(attempt.step_index)
-        limit = (self.settings.saga_step_retry_limit if rolls_back
-                 else self.settings.saga_retriable_step_retry_limit)
-        if not refused and attempt.number < limit:
+        self.store.fail_attempt(attempt, error, refused=failure.refused, outcome_unknown=failure.outcome_unknown)
+        verdict = after_action_failure(self.definition, attempt.step_index, attempt.number, failure, self.settings)
+        if verdict.next is Next.RETRY:
             self.observer.retrying(self._context(saga_id, attempt, ACTION))
-            return Verdict(Next.RETRY, backoff(attempt.number, self.settings))
-        step = self.definition.step(attempt.step_index)
-        if rolls_back and (refused or not (step.pivot or step.stop_on_fault)):
+        elif verdict.next is Next.COMPENSATE:
             started = self.store.start_compensating(saga_id, attempt.step_index, error)
-            return Verdict(Next.COMPENSATE if started else Next.STOP)
-        # Past the pivot nothing is undone. Neither is anything when the pivot itself cannot be
-        # reached: only a participant's "no" rolls a saga back from its point of no return (an
-        # outage there would undo work, such as a payout, that an operator's retry completes).
-        self.store.mark_failed(saga_id, ACTION, error)
-        return Verdict(Next.FAILED)
+            return verdict if started else Verdict(Next.STOP)
+        elif verdict.next is Next.FAILED:
+            self.store.mark_failed(saga_id, ACTION, error)
+        return verdict
 
     def compensate(self, saga_id: str) -> Verdict:
         """Run the pending compensations, last step first, until done, a retry, or failure."""
@@ -140,7 +92,7 @@ class SagaRunner:
             attempt = self.store.begin_compensation(saga_id)
             if attempt is None:
                 return Verdict(Next.STOP)
-            if attempt == "COMPENSATED":
+            if attempt is Undone.ALL:
                 return Verdict(Next.COMPENSATED)
             step = self.definition.step(attempt.step_index)
             ctx = self._context(saga_id, attempt, COMPENSATION)
@@ -152,14 +104,15 @@ class SagaRunner:
             self.store.finish_compensation(attempt)
 
     def _compensation_failed(self, saga_id: str, attempt: Attempt, exc: Exception) -> Verdict:
-        refused, unknown = classify(exc)
+        failure = classify(exc)
         error = f"compensating {self.definition.step(attempt.step_index).name}: {describe(exc)}"
-        self.store.fail_attempt(attempt, error, refused=refused, outcome_unknown=unknown)
-        if not refused and attempt.number < self.settings.saga_compensation_retry_limit:
+        self.store.fail_attempt(attempt, error, refused=failure.refused, outcome_unknown=failure.outcome_unknown)
+        verdict = after_compensation_failure(attempt.number, failure, self.settings)
+        if verdict.next is Next.RETRY:
             self.observer.retrying(self._context(saga_id, attempt, COMPENSATION))
-            return Verdict(Next.RETRY, backoff(attempt.number, self.settings))
-        self.store.mark_failed(saga_id, COMPENSATION, error)
-        return Verdict(Next.FAILED)
+        else:
+            self.store.mark_failed(saga_id, COMPENSATION, error)
+        return verdict
 
     def recover(self, saga_id: str) -> Verdict:
         """After a step task failed: resume, roll back or stop for an operator, by what the step did."""
@@ -173,18 +126,13 @@ class SagaRunner:
         index = row.current_step
         step = self.definition.step(index)
         attempt = self.store.attempt_status(saga_id, index)
-        rolls_back = self.definition.compensates_on_failure(index)
-        if (attempt is not None and attempt != "RUNNING") or (attempt is None and not rolls_back):
-            # The step's attempt was recorded, or past the pivot the step never ran: the task failed
-            # around the step, publishing its retry or the next step (a broker outage). Nothing needs
-            # an operator or a rollback; the sweeper publishes the step again.
+        decided = after_crash(self.definition, index, attempt)
+        if decided is Next.STOP:
             log.warning("saga %s: a step task failed around step %s (attempt %s); left for the sweeper",
                         saga_id, step.name, attempt or "none")
             return Verdict(Next.STOP)
         error = f"{step.name}: the step task failed unexpectedly"
-        # A crash mid-step at the pivot may have done it: as for an outage there, only an operator
-        # decides (no refunded payouts); a step that never ran is rolled back like any other.
-        if rolls_back and (attempt is None or not (step.pivot or step.stop_on_fault)):
+        if decided is Next.COMPENSATE:
             started = self.store.start_compensating(saga_id, index, error)
             return Verdict(Next.COMPENSATE if started else Next.STOP)
         self.store.mark_failed(saga_id, ACTION, error)

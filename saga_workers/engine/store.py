@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import case, func, select, update
@@ -18,6 +19,12 @@ from saga_workers.engine.tables import instances, step_log, translate
 from saga_workers.engine.versions import Pin
 
 ACTION, COMPENSATION = "action", "compensation"
+
+
+class Undone(Enum):
+    """``begin_compensation``'s answer when nothing is left to undo: the saga is now COMPENSATED."""
+
+    ALL = "all"
 
 
 @dataclass(frozen=True)
@@ -231,8 +238,9 @@ class SagaStore:
         with self._session() as session:
             self._touch(session, saga_id, status="FAILED", failed_phase=phase, error=error)
 
-    def begin_compensation(self, saga_id: str) -> Attempt | str | None:
-        """The next compensation to run as a RUNNING attempt; "COMPENSATED" when none is left."""
+    def begin_compensation(self, saga_id: str) -> Attempt | Undone | None:
+        """The next compensation to run as a RUNNING attempt; ``Undone.ALL`` (now COMPENSATED) when none
+        is left; None when the saga is not COMPENSATING."""
         with self._session() as session:
             row = self._lock(session, saga_id)
             if row is None or row.status != "COMPENSATING":
@@ -240,7 +248,7 @@ class SagaStore:
             pending = self._pending_compensations(session, saga_id)
             if not pending:
                 self._touch(session, saga_id, status="COMPENSATED")
-                return "COMPENSATED"
+                return Undone.ALL
             return self._begin(session, row, pending[0], COMPENSATION)
 
     def _pending_compensations(self, session: Session, saga_id: str) -> list[int]:

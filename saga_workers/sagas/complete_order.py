@@ -7,7 +7,8 @@ COMPLETE_ORDER = SagaDefinition("complete_order", version="1", steps=[
     Step("get_payout_account", users.payout_account),
     # Refunded only when the order then refuses to complete; an outage stops here for a retry,
     # so a payout that may have gone through is never refunded on a guess.
-    Step("capture_payment", payments.capture, compensate=payments.refund, stop_on_fault=True),
+    Step("capture_payment", payments.capture, compensate=payments.refund, stop_on_fault=True,
+         needs=("get_payout_account",)),
     Step("mark_completed", orders.mark_completed, pivot=True),
-    Step("notify", notifications.order_completed),
+    Step("notify", notifications.order_completed, needs=("capture_payment", "get_payout_account")),
 ])

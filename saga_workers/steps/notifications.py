@@ -5,6 +5,7 @@ from typing import Any
 
 from saga_workers.engine.context import StepContext
 from saga_workers.steps import call, users
+from saga_workers.steps.records import OrderSummary, PaymentSummary, PayoutAccount
 
 SERVICE = "notification_service"
 
@@ -18,9 +19,9 @@ def _send(ctx: StepContext, notes: list[tuple[str, str, dict[str, Any]]]) -> dic
 
 
 def order_created(ctx: StepContext) -> dict[str, Any]:
-    """Tell the customer the order is placed and every runner that it is open."""
-    order = ctx.output_of("mark_created")
-    info = {"order_id": ctx.payload["order_id"], "total": order.get("total"),
+    """Tell the customer the order is placed and every runner that it is open (needs the created order)."""
+    order = ctx.output_of("mark_created", OrderSummary)
+    info = {"order_id": ctx.payload["order_id"], "total": order.total,
             "store_location": ctx.payload["store_location"], "delivery_location": ctx.payload["delivery_location"]}
     notes = [(ctx.payload["customer_id"], "ORDER_CREATED", info)]
     notes += [(runner, "ORDER_READY_FOR_RUNNER", info) for runner in users.runner_ids(ctx)]
@@ -38,11 +39,10 @@ def order_cancelled(ctx: StepContext) -> dict[str, Any]:
 
 
 def order_completed(ctx: StepContext) -> dict[str, Any]:
-    """Tell the customer the order is complete and the runner that the payout is sent."""
-    payment = ctx.output_of("capture_payment")
+    """Tell the customer the order is complete and the runner that the payout is sent (needs both)."""
+    amount = ctx.output_of("capture_payment", PaymentSummary).amount
+    account = ctx.output_of("get_payout_account", PayoutAccount).payout_account
     return _send(ctx, [
-        (ctx.payload["customer_id"], "ORDER_COMPLETED", {"amount": payment.get("amount")}),
-        (ctx.payload["runner_id"], "PAYOUT_SENT", {"amount": payment.get("amount"),
-                                                    "payout_account": ctx.output_of("get_payout_account").get(
-                                                        "payout_account")}),
+        (ctx.payload["customer_id"], "ORDER_COMPLETED", {"amount": amount}),
+        (ctx.payload["runner_id"], "PAYOUT_SENT", {"amount": amount, "payout_account": account}),
     ])

@@ -1,11 +1,10 @@
 """Order service steps."""
 from __future__ import annotations
 
-from typing import Any
-
 from campus_common.http import BusinessRefusal
 from saga_workers.engine.context import StepContext, StepRefused
 from saga_workers.steps import call
+from saga_workers.steps.records import DeliveredOrder, OrderSummary
 
 SERVICE = "order_service"
 
@@ -14,18 +13,14 @@ def _url(ctx: StepContext, suffix: str = "") -> str:
     return f"{ctx.settings.order_service_url}/orders/{ctx.payload['order_id']}{suffix}"
 
 
-def _order_summary(order: dict[str, Any]) -> dict[str, Any]:
-    return {"order_id": order["order_id"], "status": order["status"], "total": order["total"]}
-
-
-def create_pending(ctx: StepContext) -> dict[str, Any]:
+def create_pending(ctx: StepContext) -> OrderSummary:
     """Create the order in PENDING."""
     p = ctx.payload
     order = call(ctx, SERVICE, "POST", f"{ctx.settings.order_service_url}/orders", {
         "order_id": p["order_id"], "customer_id": p["customer_id"], "saga_id": ctx.saga_id,
         "items": p["items"], "store_location": p["store_location"],
         "delivery_location": p["delivery_location"]})
-    return _order_summary(order)
+    return OrderSummary.of(order)
 
 
 def cancel_pending(ctx: StepContext) -> None:
@@ -33,11 +28,11 @@ def cancel_pending(ctx: StepContext) -> None:
     _cancel(ctx, "PENDING", "the order could not be placed")
 
 
-def cancel_created(ctx: StepContext) -> dict[str, Any]:
+def cancel_created(ctx: StepContext) -> OrderSummary:
     """Pivot of cancel_order: CREATED -> CANCELLED with the reason."""
     order = call(ctx, SERVICE, "POST", _url(ctx, "/cancel"),
                  {"reason": ctx.payload.get("reason") or "cancelled", "expected_status": "CREATED"})
-    return _order_summary(order)
+    return OrderSummary.of(order)
 
 
 def _cancel(ctx: StepContext, expected: str, reason: str) -> None:
@@ -49,14 +44,14 @@ def _cancel(ctx: StepContext, expected: str, reason: str) -> None:
             raise
 
 
-def mark_created(ctx: StepContext) -> dict[str, Any]:
+def mark_created(ctx: StepContext) -> OrderSummary:
     """Pivot of create_order: PENDING -> CREATED."""
-    return _order_summary(call(ctx, SERVICE, "POST", _url(ctx, "/mark-created")))
+    return OrderSummary.of(call(ctx, SERVICE, "POST", _url(ctx, "/mark-created")))
 
 
-def accept(ctx: StepContext) -> dict[str, Any]:
+def accept(ctx: StepContext) -> OrderSummary:
     """CREATED -> ACCEPTED by the runner (refused when cancelled or taken)."""
-    return _order_summary(call(ctx, SERVICE, "POST", _url(ctx, "/accept"), {"runner_id": ctx.payload["runner_id"]}))
+    return OrderSummary.of(call(ctx, SERVICE, "POST", _url(ctx, "/accept"), {"runner_id": ctx.payload["runner_id"]}))
 
 
 def undo_accept(ctx: StepContext) -> None:
@@ -69,16 +64,17 @@ def undo_accept(ctx: StepContext) -> None:
             raise
 
 
-def check_delivered(ctx: StepContext) -> dict[str, Any]:
+def check_delivered(ctx: StepContext) -> DeliveredOrder:
     """complete_order's guard: the order is DELIVERED by this runner."""
     order = call(ctx, SERVICE, "GET", _url(ctx))
     if order["status"] != "DELIVERED":
         raise StepRefused("invalid_transition", f"order is {order['status']}, not DELIVERED")
     if order.get("runner_id") != ctx.payload["runner_id"]:
         raise StepRefused("not_your_order", "the order is assigned to another runner")
-    return _order_summary(order) | {"customer_id": order["customer_id"], "runner_id": order["runner_id"]}
+    return DeliveredOrder(order["order_id"], order["status"], order["total"], order["customer_id"],
+                          order["runner_id"])
 
 
-def mark_completed(ctx: StepContext) -> dict[str, Any]:
+def mark_completed(ctx: StepContext) -> OrderSummary:
     """Pivot of complete_order: DELIVERED -> COMPLETED."""
-    return _order_summary(call(ctx, SERVICE, "POST", _url(ctx, "/complete")))
+    return OrderSummary.of(call(ctx, SERVICE, "POST", _url(ctx, "/complete")))

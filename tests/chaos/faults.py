@@ -17,10 +17,11 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from devstack.procs import live_processes, send_group_signal, send_signal
+from saga_workers.registry import REGISTRY
 
 from tests.chaos.stack import ChaosStack
 
-SAGA_QUEUES = ("create_order_saga", "accept_order_saga", "cancel_order_saga", "complete_order_saga")
+SCHEMA_OF_QUEUE = {definition.queue: definition.schema for definition in REGISTRY.values()}
 SUPERVISOR_NOTICES = 1.5  # seconds: supervisord reaps an exited child within its one-second loop
 CRASH_WINDOW = 1.5  # seconds of "acted, but the answer never left" before a participant is killed
 KINDS = ("worker_sigkill", "beat_kill", "redis_flush", "redis_restart", "redis_stop", "postgres_restart",
@@ -79,7 +80,7 @@ class FaultInjector:
         only (its pool processes are orphaned), or its pool processes."""
         queue = spec.target
         name = f"worker.{queue}"
-        schema = queue if queue in SAGA_QUEUES else None
+        schema = SCHEMA_OF_QUEUE.get(queue)  # None: the maintenance worker runs no steps
         running = self._wait_for_running_steps(schema, within=10.0) if schema else []
         leader = self.stack.pid(name)
         if leader is None:

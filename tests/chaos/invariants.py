@@ -1,7 +1,7 @@
 """Invariants over the real databases, each one SQL query for what it checks and one for what breaks it.
 
 Schemas: user_service, order_service, payment_service (payments, ledger_entries), notification_service,
-the four ``*_saga`` schemas and saga_timers. Every participant stores the answer to each
+every saga type's ``*_saga`` schema and saga_timers. Every participant stores the answer to each
 Idempotency-Key with the change it made; "applied once" is checked by tying every effect row to
 exactly one stored answer, and every stored answer to its effect.
 """
@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from saga_workers.registry import SAGA_SCHEMAS, idempotency_key
 from tests.chaos.stack import ChaosStack
 
 OPEN = "('CREATED', 'ACCEPTED', 'PLACED', 'ON_THE_WAY', 'DELIVERED', 'COMPLETED')"
 LIVE = "('AUTHORIZED', 'CAPTURED')"
-SAGA_SCHEMAS = ("create_order_saga", "accept_order_saga", "cancel_order_saga", "complete_order_saga")
+# The literal text before and after the saga id in the key of create_order's first action.
+CREATE_KEY = idempotency_key("\0", "create_order", "action").split("\0")
 ALL_SAGAS = " UNION ALL ".join(
     f"SELECT saga_id, saga_type, status, order_id, runner_id, error FROM {s}.saga_instances" for s in SAGA_SCHEMAS)
 
@@ -140,16 +142,16 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         "order_service: every order created by exactly one key, of its own saga",
         "SELECT count(*) FROM order_service.orders",
-        """WITH claims AS (SELECT (k.response::jsonb->>'order_id')::uuid AS order_id, k.key
+        f"""WITH claims AS (SELECT (k.response::jsonb->>'order_id')::uuid AS order_id, k.key
                            FROM order_service.idempotency_keys k
-                           WHERE k.status_code = 201 AND k.key LIKE '%:create_order:action'),
+                           WHERE k.status_code = 201 AND k.key LIKE '{CREATE_KEY[0]}%{CREATE_KEY[1]}'),
                 per_order AS (SELECT order_id, count(*) AS keys, string_agg(key, ' ') AS key_list
                               FROM claims GROUP BY order_id)
            SELECT coalesce(o.order_id, c.order_id) AS order_id, o.saga_id, coalesce(c.keys, 0) AS claiming_keys,
                   c.key_list
            FROM order_service.orders o FULL JOIN per_order c ON c.order_id = o.order_id
            WHERE coalesce(c.keys, 0) <> 1 OR o.order_id IS NULL
-              OR c.key_list <> o.saga_id || ':create_order:action'"""),
+              OR c.key_list <> '{CREATE_KEY[0]}' || o.saga_id || '{CREATE_KEY[1]}'"""),
     Invariant(
         "notification_service: every notification sent by exactly one key",
         "SELECT count(*) FROM notification_service.notifications",

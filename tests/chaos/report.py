@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+from saga_workers.registry import SAGA_TYPES, SagaStatus
 from tests.chaos.scenario import ChaosResult
 
-STATUSES = ("COMPLETED", "COMPENSATED", "FAILED", "STARTED", "COMPENSATING")
-SAGA_TYPES = ("create_order", "accept_order", "cancel_order", "complete_order")
+STATUSES = (SagaStatus.COMPLETED, SagaStatus.COMPENSATED, SagaStatus.FAILED, SagaStatus.STARTED,
+            SagaStatus.COMPENSATING)  # the outcomes first
 MAX_ROWS_SHOWN = 8
 
 

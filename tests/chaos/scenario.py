@@ -6,7 +6,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from tests.chaos.faults import SAGA_QUEUES, FaultEvent, FaultInjector, FaultSpec
+from saga_workers.registry import SAGA_QUEUES, WORKER_QUEUES
+from tests.chaos.faults import FaultEvent, FaultInjector, FaultSpec
 from tests.chaos.invariants import InvariantResult, check_invariants
 from tests.chaos.settle import Retried, Settled, failed, retry_failed, sagas_by_status, wait_settled
 from tests.chaos.stack import PARTICIPANTS, ChaosStack
@@ -92,8 +93,8 @@ def long_plan(seed: int, rounds: int = 3) -> ChaosPlan:
     for _ in range(rounds):
         round_faults = [
             FaultSpec("worker_sigkill", rng.choice(SAGA_QUEUES), hold=rng.uniform(0, 3), option="node"),
-            FaultSpec("worker_sigkill", rng.choice(SAGA_QUEUES + ("saga_maintenance",)), option="pool"),
-            FaultSpec("worker_sigkill", rng.choice(SAGA_QUEUES + ("saga_maintenance",)), option="main"),
+            FaultSpec("worker_sigkill", rng.choice(WORKER_QUEUES), option="pool"),
+            FaultSpec("worker_sigkill", rng.choice(WORKER_QUEUES), option="main"),
             FaultSpec("beat_kill", hold=rng.uniform(0, 5)),
             FaultSpec("redis_flush"),
             FaultSpec("redis_restart", hold=rng.uniform(1, 5)),

@@ -17,10 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 from api_gateway.auth import issue_token
+from saga_workers.registry import SagaStatus
 from tests.chaos.client import Actor, Api
 from tests.chaos.stack import JWT_SECRET, ChaosStack
 
-TERMINAL = ("COMPLETED", "COMPENSATED", "FAILED")
+TERMINAL = (SagaStatus.COMPLETED, SagaStatus.COMPENSATED, SagaStatus.FAILED)
 RUNNER_STEPS = ("PLACED", "ON_THE_WAY", "DELIVERED")
 
 
@@ -127,7 +128,7 @@ class Workload:
 
     def _script_complete(self) -> str:
         order = self._place(self._customer())
-        if order is None or not self._wait_saga("create_order", order["saga_id"], expect="COMPLETED"):
+        if order is None or not self._wait_saga("create_order", order["saga_id"], expect=SagaStatus.COMPLETED):
             return "not placed"
         runner = self.rng.choice(self.runners)
         return self._deliver_and_complete(order, [self._accept(order, runner)])
@@ -135,7 +136,7 @@ class Workload:
     def _script_cancel(self) -> str:
         customer = self._customer()
         order = self._place(customer)
-        if order is None or not self._wait_saga("create_order", order["saga_id"], expect="COMPLETED"):
+        if order is None or not self._wait_saga("create_order", order["saga_id"], expect=SagaStatus.COMPLETED):
             return "not placed"
         started = self._start(f"/api/orders/{order['order_id']}/cancel", customer, {"reason": "changed my mind"})
         if started is None:
@@ -144,7 +145,7 @@ class Workload:
 
     def _script_accept_timeout(self) -> str:
         order = self._place(self._customer())
-        if order is None or not self._wait_saga("create_order", order["saga_id"], expect="COMPLETED"):
+        if order is None or not self._wait_saga("create_order", order["saga_id"], expect=SagaStatus.COMPLETED):
             return "not placed"
         status = self._wait_order(order["order_id"], {"CANCELLED"}, budget=90)
         return "cancelled by its accept-timeout" if status == "CANCELLED" else f"still {status}"
@@ -158,7 +159,7 @@ class Workload:
 
     def _script_race_accept(self) -> str:
         order = self._place(self._customer())
-        if order is None or not self._wait_saga("create_order", order["saga_id"], expect="COMPLETED"):
+        if order is None or not self._wait_saga("create_order", order["saga_id"], expect=SagaStatus.COMPLETED):
             return "not placed"
         first, second = self.rng.sample(self.runners, 2)
         sagas = self._concurrently(lambda: self._accept(order, first), lambda: self._accept(order, second))
@@ -167,7 +168,7 @@ class Workload:
     def _script_race_cancel_accept(self) -> str:
         customer = self._customer()
         order = self._place(customer)
-        if order is None or not self._wait_saga("create_order", order["saga_id"], expect="COMPLETED"):
+        if order is None or not self._wait_saga("create_order", order["saga_id"], expect=SagaStatus.COMPLETED):
             return "not placed"
         runner = self.rng.choice(self.runners)
         path = f"/api/orders/{order['order_id']}/cancel"
@@ -180,7 +181,7 @@ class Workload:
     def _script_double_accept(self) -> str:
         """One runner taps "accept" twice (a client retry): the same runner starts two accept sagas."""
         order = self._place(self._customer())
-        if order is None or not self._wait_saga("create_order", order["saga_id"], expect="COMPLETED"):
+        if order is None or not self._wait_saga("create_order", order["saga_id"], expect=SagaStatus.COMPLETED):
             return "not placed"
         runner = self.rng.choice(self.runners)
         sagas = self._concurrently(lambda: self._accept(order, runner), lambda: self._accept(order, runner))

@@ -95,11 +95,9 @@ def saga_worker(saga_app, participants):
     import celery.contrib.testing.tasks  # noqa: F401 - registers the ping task start_worker expects
     from celery.contrib.testing.worker import start_worker
 
-    from saga_workers.celery_app import MAINTENANCE_QUEUE
-    from saga_workers.sagas import REGISTRY
+    from saga_workers.registry import WORKER_QUEUES
 
-    queues = [definition.queue for definition in REGISTRY.values()] + [MAINTENANCE_QUEUE]
-    with start_worker(saga_app, pool="threads", concurrency=4, queues=queues, perform_ping_check=False,
+    with start_worker(saga_app, pool="threads", concurrency=4, queues=list(WORKER_QUEUES), perform_ping_check=False,
                       shutdown_timeout=20, loglevel="WARNING") as worker:
         yield worker
 

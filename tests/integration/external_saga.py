@@ -17,4 +17,4 @@ def shout(ctx: StepContext) -> dict[str, Any]:
     return {"shouted": ctx.output_of("greet")["greeting"].upper()}
 
 
-SAGAS = [SagaDefinition("greeting", version="1", steps=[Step("greet", greet), Step("shout", shout)])]
+SAGAS = [SagaDefinition("greeting", version="1", steps=[Step("greet", greet), Step("shout", shout, needs=("greet",))])]

@@ -15,7 +15,7 @@ from devstack.config import REPO_ROOT
 from devstack.procs import free_port, wait_until
 from devstack.redis import RedisServer
 
-ROUNDS = (signal.SIGKILL, signal.SIGTERM, signal.SIGKILL)  # a crash and a clean stop of Redis
+ROUNDS = (signal.SIGKILL, signal.SIGTERM)  # a crash and a clean stop of Redis
 
 
 @pytest.fixture()

@@ -34,8 +34,10 @@ def test_without_a_token_the_sign_in_page_answers(gateway: Gateway) -> None:
     response = gateway.client.get("/console/?type=create_order")
     assert response.status_code == 401 and b'name="token"' in response.data
     assert b'value="/console/?type=create_order"' in response.data, "it returns to the page asked for"
-    bad = gateway.client.post("/console/login", data={"token": "not-a-jwt"}, headers=ORIGIN)
+    bad = gateway.client.post("/console/login", data={"token": "not-a-jwt", "next": "/console/?type=cancel_order"},
+                              headers=ORIGIN)
     assert bad.status_code == 401 and "Set-Cookie" not in bad.headers
+    assert b'value="/console/?type=cancel_order"' in bad.data, "a second try still returns to that page"
 
 
 @pytest.mark.parametrize("role", ["customer", "runner"])

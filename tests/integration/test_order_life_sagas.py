@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from saga_workers import maintenance
+from saga_workers.registry import idempotency_key
 from saga_workers.queries import list_sagas
 from saga_workers.service import SagaInProgress, start_saga
 from tests.integration.order_life import (accept, cancel, complete, created_order, expire_accept_deadline,
@@ -217,7 +218,8 @@ def test_a_timeout_refused_by_an_acceptance_that_is_later_undone_fires_again(wor
     monkeypatch.setenv("SAGA_STALL_SECONDS", "0")
     ctx = created_order()
     url = f"{load_settings().order_service_url}/orders/{ctx['order_id']}"
-    keys = {"accept": "ghost:accept_order:action", "undo": "ghost:accept_order:compensation"}
+    keys = {"accept": idempotency_key("ghost", "accept_order", "action"),
+            "undo": idempotency_key("ghost", "accept_order", "compensation")}
     as_workers = {"caller": SAGA_WORKERS, "audience": "order_service"}
     http.call("POST", f"{url}/accept", json={"runner_id": ctx["runner_id"]}, idempotency_key=keys["accept"],
               **as_workers)

@@ -17,6 +17,7 @@ from campus_common.stackenv import write_env_file
 from devstack.procs import free_port
 from devstack.threaded import ThreadedServer
 from saga_workers.cli import saga as saga_cli
+from saga_workers.registry import idempotency_key
 from saga_workers.runtime import runner_for
 from saga_workers.service import start_saga
 from tests.integration.saga_helpers import create_user, order, order_payload, wait_for_saga
@@ -65,7 +66,7 @@ def test_list_and_show_print_json_with_every_attempt_input_and_output(eager: Any
     assert saga["outputs"]["authorize_payment"]["status"] == "AUTHORIZED"
     assert [a["step"] for a in saga["attempts"]] == [s["name"] for s in saga["steps"]]
     first = saga["attempts"][0]
-    assert first["idempotency_key"] == f"{saga_id}:create_order:action" and first["attempt"] == 1
+    assert first["idempotency_key"] == idempotency_key(saga_id, "create_order", "action") and first["attempt"] == 1
     assert first["status"] == "DONE" and first["duration_ms"] >= 0 and first["finished_at"]
 
 
@@ -81,7 +82,7 @@ def test_retry_every_failed_saga_at_once(failed_sagas: list[str]) -> None:
     assert _invoke("retry", "--status", "FAILED").output == "", "nothing is left FAILED"
     shown = _invoke("show", failed_sagas[0], "--attempts")
     assert shown.exit_code == 0, shown.output
-    assert f"{failed_sagas[0]}:create_order:compensation" in shown.output and "503" in shown.output
+    assert idempotency_key(failed_sagas[0], "create_order", "compensation") in shown.output and "503" in shown.output
     rounds = re.findall(r"create_order\s+compensation\s+(\d+)\s+1\s+(\w+)", shown.output)
     assert rounds == [("1", "FAILED"), ("2", "DONE")], "both rounds are listed"
 

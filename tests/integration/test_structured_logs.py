@@ -90,3 +90,21 @@ def test_a_malformed_request_id_is_replaced_not_echoed(gateway: Gateway, json_li
     response = gateway.client.get("/healthz", headers={"X-Request-ID": "<script>" + "x" * 200})
 
     assert len(response.headers["X-Request-ID"]) == 32 and "<" not in response.headers["X-Request-ID"]
+
+
+def test_an_accept_timeout_cancel_is_traced_by_its_timer_key(worker: Any, json_lines: JsonLines):
+    from saga_workers import maintenance
+    from saga_workers.queries import list_sagas
+    from tests.integration.order_life import created_order, expire_accept_deadline
+
+    ctx = created_order()
+    expire_accept_deadline(ctx["order_id"])
+
+    assert maintenance.fire_due_timeouts() == 1
+    [cancel], _ = list_sagas(saga_type="cancel_order")
+    assert wait_for_saga(cancel["saga_id"])["status"] == "COMPLETED"
+
+    key = f"accept-timeout:{ctx['order_id']}"
+    [cancel_line] = json_lines.where(logger="campus_common.web", path=f"/orders/{ctx['order_id']}/cancel")
+    assert cancel_line["request_id"] == key, "the order service's line names the timer that cancelled the order"
+    assert {line["step"] for line in json_lines.where(saga_id=cancel["saga_id"], request_id=key) if "step" in line}

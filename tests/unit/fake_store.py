@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from saga_workers.engine.definition import SagaDefinition
-from saga_workers.engine.store import ACTION, COMPENSATION, Attempt
+from saga_workers.engine.store import ACTION, COMPENSATION, Attempt, Undone
 from saga_workers.engine.versions import Pin
 
 
@@ -121,14 +121,14 @@ class FakeStore:
         saga = self.sagas[saga_id]
         saga.status, saga.failed_phase, saga.error = "FAILED", phase, error
 
-    def begin_compensation(self, saga_id: str) -> Attempt | str | None:
+    def begin_compensation(self, saga_id: str) -> Attempt | Undone | None:
         saga = self.sagas.get(saga_id)
         if saga is None or saga.status != "COMPENSATING":
             return None
         pending = self.definition.compensations_due(self.log(saga_id))
         if not pending:
             saga.status = "COMPENSATED"
-            return "COMPENSATED"
+            return Undone.ALL
         return self._begin(saga, pending[0], COMPENSATION)
 
     def finish_compensation(self, attempt: Attempt) -> None:

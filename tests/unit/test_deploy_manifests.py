@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from saga_workers.registry import WORKER_QUEUES, node_name, worker_name
+
 yaml = pytest.importorskip("yaml")
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,9 +33,7 @@ WEB_APPS = {  # compose service / k8s name -> (package, port)
     "notification-service": ("notification_service", 3006),
     "api-gateway": ("api_gateway", 3100),
 }
-SAGA_QUEUES = ("create_order_saga", "accept_order_saga", "cancel_order_saga", "complete_order_saga")
-WORKER_QUEUES = (*SAGA_QUEUES, "saga_maintenance")
-NODE_NAMES = {queue: queue.removesuffix("_saga") for queue in WORKER_QUEUES}
+NODE_NAMES = {queue: node_name(queue) for queue in WORKER_QUEUES}
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -306,7 +306,7 @@ def test_beat_is_checked_by_its_heartbeat_in_compose_and_k8s() -> None:
 
 def test_compose_starts_flower_after_the_workers() -> None:
     after = compose_services()["flower"]["depends_on"]
-    assert {f"worker-{q.replace('_saga', '').replace('_', '-')}" for q in WORKER_QUEUES} <= set(after)
+    assert {worker_name(q) for q in WORKER_QUEUES} <= set(after)
 
 
 def test_k8s_runs_migrations_as_a_job_and_flower_behind_a_service() -> None:
@@ -363,7 +363,7 @@ def test_k8s_each_private_service_key_reaches_only_the_pods_that_sign_with_it() 
         if any(src.get("configMapRef", {}).get("name") == "service-public-keys" for src in box.get("envFrom", [])):
             holders.setdefault("service-public-keys", set()).add(name)
 
-    workers = {f"worker-{q.removesuffix('_saga').replace('_', '-')}" for q in WORKER_QUEUES}
+    workers = {worker_name(q) for q in WORKER_QUEUES}
     assert holders == {"service-key-api-gateway": {"api-gateway"}, "service-key-saga-workers": workers,
                        "service-public-keys": {"user-service", "order-service", "payment-service",
                                                "notification-service"}}

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from saga_workers.registry import MAINTENANCE_QUEUE, SAGA_QUEUES, worker_name
 from tests.unit.test_deploy_manifests import k8s_by_kind, k8s_objects, pod_spec
 
 PARTICIPANTS = {"user-service": 3001, "order-service": 3002, "payment-service": 3003, "notification-service": 3006}
-SAGA_WORKERS = ("worker-create-order", "worker-accept-order", "worker-cancel-order", "worker-complete-order")
+SAGA_WORKERS = tuple(worker_name(queue) for queue in SAGA_QUEUES)
+MAINTENANCE_WORKER = worker_name(MAINTENANCE_QUEUE)
 DATABASE, BROKER = ("postgres", 5432), ("redis", 6379)
 
 
@@ -18,10 +20,10 @@ def expected_calls() -> set[tuple[str, str, int]]:
     """README, "Security model / trust": who calls whom."""
     calls = {("api-gateway", name, port) for name, port in PARTICIPANTS.items()}
     calls |= {(worker, name, port) for worker in SAGA_WORKERS for name, port in PARTICIPANTS.items()}
-    for client in ("api-gateway", *SAGA_WORKERS, "worker-saga-maintenance", *PARTICIPANTS, "beat", "flower",
+    for client in ("api-gateway", *SAGA_WORKERS, MAINTENANCE_WORKER, *PARTICIPANTS, "beat", "flower",
                    "migrate"):
         calls.add((client, *DATABASE))
-    for client in ("api-gateway", *SAGA_WORKERS, "worker-saga-maintenance", "beat", "flower"):
+    for client in ("api-gateway", *SAGA_WORKERS, MAINTENANCE_WORKER, "beat", "flower"):
         calls.add((client, *BROKER))
     return calls
 

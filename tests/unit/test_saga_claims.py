@@ -2,25 +2,14 @@
 from __future__ import annotations
 
 from saga_workers.engine.runner import Next, SagaRunner
+from saga_workers.engine.walk import walk
 from tests.unit.fake_store import FakeStore
 from tests.unit.test_saga_engine import world  # noqa: F401 - the scripted saga and its participants
 
 
 def drive_claimed(runner: SagaRunner, saga_id: str = "s1") -> Next:
-    """Do what the Celery step tasks do in a chain: pass each verdict's claim to the next step."""
-    index, claimed = 0, None
-    while True:
-        verdict = runner.run_step(saga_id, index, claimed, claim_next=True)
-        if verdict.next is Next.RETRY:
-            claimed = None  # a retry records a new attempt
-            continue
-        if verdict.next is Next.CONTINUE:
-            index, claimed = index + 1, verdict.claimed
-            continue
-        if verdict.next is Next.COMPENSATE:
-            while (verdict := runner.compensate(saga_id)).next is Next.RETRY:
-                pass
-        return verdict.next
+    """What the Celery step tasks do in a chain: pass each verdict's claim to the next step."""
+    return walk(runner, saga_id, claim_next=True)
 
 
 def attempts(store: FakeStore) -> list[tuple[str, str, int, str]]:

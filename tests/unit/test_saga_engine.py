@@ -10,6 +10,7 @@ from campus_common.http import BusinessRefusal, InfrastructureFault
 from saga_workers.engine.context import StepContext
 from saga_workers.engine.definition import SagaDefinition, Step
 from saga_workers.engine.runner import Next, SagaRunner, backoff
+from saga_workers.engine.walk import walk
 from tests.unit.fake_store import FakeStore
 
 SETTINGS = Settings(saga_step_retry_limit=3, saga_compensation_retry_limit=3, saga_retriable_step_retry_limit=5,
@@ -53,19 +54,8 @@ def world():
 
 
 def drive(runner: SagaRunner, saga_id: str = "s1") -> Next:
-    """Do what the Celery tasks do: follow every verdict until the saga rests."""
-    index = 0
-    while True:
-        verdict = runner.run_step(saga_id, index)
-        if verdict.next is Next.RETRY:
-            continue
-        if verdict.next is Next.CONTINUE:
-            index += 1
-            continue
-        if verdict.next is Next.COMPENSATE:
-            while (verdict := runner.compensate(saga_id)).next is Next.RETRY:
-                pass
-        return verdict.next
+    """Follow every verdict until the saga rests, as the Celery tasks do (the engine's own walk)."""
+    return walk(runner, saga_id)
 
 
 def test_success_runs_every_step_once_in_order(world):
@@ -259,3 +249,58 @@ def test_a_stop_on_fault_step_is_left_for_an_operator_on_outage_but_rolled_back_
     participants.answer("confirm", "refuse")
     assert drive(SagaRunner(definition, refusal, SETTINGS)) is Next.COMPENSATED
     assert [s for s, p in participants.calls if p == "compensation"] == ["capture", "reserve"]
+
+
+def test_a_step_needing_a_step_that_is_not_before_it_fails_at_definition():
+    noop = lambda ctx: None  # noqa: E731
+    with pytest.raises(ValueError, match="'charge' needs 'quote', which is not an earlier step"):
+        SagaDefinition("bad", steps=[Step("charge", noop, needs=("quote",)), Step("quote", noop)])
+    with pytest.raises(ValueError, match="needs 'renamed'"):
+        SagaDefinition("bad", steps=[Step("quote", noop), Step("charge", noop, needs=("renamed",))])
+
+
+@pytest.mark.parametrize("saga_type", ["create_order", "accept_order", "cancel_order", "complete_order"])
+def test_every_registered_saga_names_only_earlier_steps_it_needs(saga_type):
+    from saga_workers.sagas import REGISTRY
+
+    definition = REGISTRY[saga_type]
+    for index, step in enumerate(definition.steps):
+        assert set(step.needs) <= {s.name for s in definition.steps[:index]}
+
+
+def test_a_step_reading_an_output_it_did_not_declare_is_refused_not_given_nothing():
+    from saga_workers.engine.context import UndeclaredNeed
+
+    read = []
+    definition = SagaDefinition("typed", steps=[
+        Step("quote", lambda ctx: {"amount": "4.20"}),
+        Step("charge", lambda ctx: read.append(ctx.output_of("quote")), needs=("quote",)),
+        Step("notify", lambda ctx: ctx.output_of("charge")),  # reads "charge" without declaring it
+    ])
+    store = FakeStore(definition)
+    store.create("s1", {}, None)
+    runner = SagaRunner(definition, store, SETTINGS)
+    assert runner.run_step("s1", 0).next is Next.CONTINUE
+    assert runner.run_step("s1", 1).next is Next.CONTINUE
+    assert read == [{"amount": "4.20"}]
+    ctx = StepContext("s1", "typed", "notify", "action", {}, {"charge": {"paid": True}}, SETTINGS,
+                      needs=definition.step(2).needs)
+    with pytest.raises(UndeclaredNeed, match="add needs=\\('charge',\\)"):
+        definition.step(2).action(ctx)
+
+
+def test_a_typed_record_is_stored_as_its_fields_and_read_back_as_the_record():
+    from saga_workers.steps.records import OrderSummary
+
+    seen = []
+    definition = SagaDefinition("typed", steps=[
+        Step("create", lambda ctx: OrderSummary("o1", "PENDING", "12.50")),
+        Step("pay", lambda ctx: seen.append(ctx.output_of("create", OrderSummary)), needs=("create",)),
+    ])
+    store = FakeStore(definition)
+    store.create("s1", {}, None)
+    runner = SagaRunner(definition, store, SETTINGS)
+    assert runner.run_step("s1", 0).next is Next.CONTINUE
+    assert store.load("s1").step_outputs["create"] == {"order_id": "o1", "status": "PENDING", "total": "12.50"}
+    assert runner.run_step("s1", 1).next is Next.COMPLETED
+    assert seen == [OrderSummary("o1", "PENDING", "12.50")]

@@ -1,0 +1,80 @@
+"""Every queue of the saga registry has exactly one worker in devstack, compose and k8s, and no other.
+
+The compose and k8s workers are generated (``python -m devstack.manifests``); devstack reads the
+registry when it starts. A saga added to (or removed from) the registry without regenerating fails
+here, not in production with its runs sitting STARTED and nobody consuming their queue.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from devstack import manifests
+from devstack.config import load_stack_config
+from devstack.stack import components, running_worker_queues
+from saga_workers.engine.definition import SagaDefinition, Step
+from saga_workers.registry import REGISTRY, WORKER_QUEUES, worker_queues
+from tests.unit.test_deploy_manifests import app_services, flag, worker_deployments
+
+
+def compose_worker_queues() -> list[str]:
+    """The queue of every compose service that runs a saga worker (a list, so duplicates show)."""
+    return [flag(svc["command"], "-Q") for svc in app_services().values()
+            if svc["command"][:4] == ["celery", "-A", "saga_workers", "worker"]]
+
+
+def k8s_worker_queues() -> list[str]:
+    return [queue for queue, names in worker_deployments().items() for _ in names]
+
+
+def devstack_worker_queues() -> list[str]:
+    return running_worker_queues(c.name for c in components(load_stack_config()))
+
+
+def mismatches(registered: Sequence[str]) -> dict[str, dict[str, list[str]]]:
+    """Per deployment, the registered queues it has no worker for, and the workers it has beyond them."""
+    found = {"devstack": devstack_worker_queues(), "compose": compose_worker_queues(), "k8s": k8s_worker_queues()}
+    report = {}
+    for where, queues in found.items():
+        missing = sorted(set(registered) - set(queues))
+        extra = sorted(q for q in set(queues) if q not in registered or queues.count(q) > 1)
+        if missing or extra:
+            report[where] = {"missing": missing, "extra": extra}
+    return report
+
+
+def rate_runner() -> SagaDefinition:
+    """A fifth saga that the checked-in manifests know nothing about."""
+    return SagaDefinition("rate_runner", steps=[Step("record_rating", lambda ctx: None)])
+
+
+def test_every_deployment_runs_one_worker_per_registered_queue_and_no_other() -> None:
+    assert mismatches(WORKER_QUEUES) == {}
+
+
+def test_generated_worker_manifests_are_current() -> None:
+    stale = [str(path.relative_to(manifests.REPO_ROOT)) for path, text in manifests.expected().items()
+             if path.read_text() != text]
+
+    assert stale == [], "run `python -m devstack.manifests` and commit the result"
+
+
+def test_a_saga_added_without_regenerating_the_manifests_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_fifth = worker_queues({**REGISTRY, "rate_runner": rate_runner()})
+    monkeypatch.setattr("saga_workers.registry.WORKER_QUEUES", with_fifth)  # what devstack reads at start
+
+    assert mismatches(with_fifth) == {"compose": {"missing": ["rate_runner_saga"], "extra": []},
+                                      "k8s": {"missing": ["rate_runner_saga"], "extra": []}}
+    regenerated = manifests.expected(with_fifth)
+    assert all(path.read_text() != text for path, text in regenerated.items())
+    assert "-Q\", \"rate_runner_saga\"" in regenerated[manifests.K8S_WORKERS]
+
+
+def test_a_worker_for_a_queue_no_saga_declares_is_caught() -> None:
+    without_cancel = worker_queues({t: d for t, d in REGISTRY.items() if t != "cancel_order"})
+
+    report = mismatches(without_cancel)
+
+    assert {where: found["extra"] for where, found in report.items()} == {
+        "devstack": ["cancel_order_saga"], "compose": ["cancel_order_saga"], "k8s": ["cancel_order_saga"]}
