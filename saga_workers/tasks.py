@@ -87,7 +87,10 @@ def _usable_claim(task: Task, claimed: dict | None) -> dict | None:
     A redelivered message (its worker died, maybe mid-call) or a retry records a new attempt, as
     without a claim, so every attempt that may have reached the participant stays in the log.
     """
-    if not claimed or task.request.retries or (task.request.delivery_info or {}).get("redelivered"):
+    if not isinstance(claimed, dict) or not isinstance(claimed.get("log"), int) or \
+            not isinstance(claimed.get("version"), str):
+        return None  # none, or not one this engine wrote: record the attempt as without a claim
+    if task.request.retries or (task.request.delivery_info or {}).get("redelivered"):
         return None
     return claimed
 
