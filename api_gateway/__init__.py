@@ -35,7 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     blueprints = [users.bp, orders.bp, sagas.bp, console.bp, openapi.bp, metrics.bp]
     app = create_service_app(SERVICE, SERVICE, blueprints, test_config)
     app.config["GATEWAY_JWT_SECRET"] = secret
-    init_rate_limits(app, [users.bp, orders.bp, sagas.bp])
+    init_rate_limits(app, [users.bp, orders.bp, sagas.bp, console.bp])
     app.view_functions["healthz"] = health.healthz  # live: cheap, no dependency
     app.add_url_rule("/readyz", "readyz", health.readyz)  # ready: Postgres, Redis and the participants
     app.register_error_handler(OperationalError, _database_unavailable)

@@ -16,6 +16,7 @@ from flask import Response, g, request
 
 from api_gateway.auth import Principal, decode_token, jwt_secret
 from campus_common.errors import ApiError, Forbidden, Unauthorized
+from campus_common.web import settings_of_app
 
 COOKIE = "console_token"
 COOKIE_PATH = "/console"
@@ -44,7 +45,7 @@ def admin_page(view: Callable[..., Any]) -> Callable[..., Any]:
 def signed_in(token: str) -> Principal:
     """The admin a token speaks for; SignInNeeded when it is bad or expired, Forbidden for other roles."""
     try:
-        principal = decode_token(token, jwt_secret())
+        principal = decode_token(token, jwt_secret(), settings_of_app().gateway_token_max_ttl_seconds)
     except Unauthorized as exc:
         raise SignInNeeded(exc.message, code=exc.code) from exc
     if not principal.is_admin:

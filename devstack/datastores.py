@@ -50,6 +50,10 @@ def start_postgres(cfg: StackConfig, sup: Supervisor) -> str:
     state = _start_supervised(sup, "postgres", cfg.pg_port, cluster.init,
                               f"a system PostgreSQL? stop it with `service postgresql stop`), or run the stack on "
                               f"another port: PG_PORT={cfg.pg_port + 1} make up")
+    try:
+        wait_until(cluster.accepting, 120, "postgres to accept connections (crash recovery?)")
+    except TimeoutError as exc:
+        raise StackError(f"{exc}\n--- {sup.log_file('postgres')}\n{sup.tail('postgres')}") from exc
     _ensure_database(cfg, cluster)
     return f"{state}, data in {cluster.data_dir}"
 

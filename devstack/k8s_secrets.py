@@ -37,7 +37,8 @@ def write_all(folder: Path = K8S_DIR) -> list[Path]:
     publics = {}
     for caller, file_name in ((API_GATEWAY, "service-key-api-gateway.env"),
                               (SAGA_WORKERS, "service-key-saga-workers.env")):
-        private = ensure(file_name, {private_key_variable(caller): generate_private_key()})[private_key_variable(caller)]
+        variable = private_key_variable(caller)
+        private = ensure(file_name, {variable: generate_private_key()})[variable]
         publics[public_keys_variable(caller)] = public_key_of(private)
     ensure("service-public-keys.env", publics)
     return written

@@ -64,8 +64,17 @@ class PostgresCluster:
         wait_until(self.running, 30, f"postgres on port {self.port}")
 
     def running(self) -> bool:
-        """True when the server accepts connections."""
+        """True when the server's port accepts connections."""
         return port_open(self.port)
+
+    def accepting(self) -> bool:
+        """True when the server takes queries (after a crash its port opens before recovery ends)."""
+        try:
+            with self._admin_cursor() as cur:
+                cur.execute("SELECT 1")
+        except Exception:  # noqa: BLE001 - "the database system is starting up", refused, ...
+            return False
+        return True
 
     def server_pid(self) -> int | None:
         """The pid of this cluster's postmaster when it runs on ``port``, else None."""

@@ -57,10 +57,8 @@ def celery_config(settings: Settings, saga_types: list[str]) -> dict:
 
 def create_celery_app() -> Celery:
     """Build the app with every saga type's tasks registered."""
-    from saga_workers import broker_outage
     from saga_workers.tasks import register_maintenance_tasks, register_saga_tasks
 
-    broker_outage.install()  # a Redis outage must not stop a worker (celery/kombu 5.7.0; see the module)
     celery = Celery("saga_workers")
     configure(celery)
     for definition in REGISTRY.values():
@@ -75,6 +73,9 @@ def configure(celery: Celery, settings: Settings | None = None) -> None:
     Tests call it again after pointing the environment at their own Redis: it must happen before
     the app first publishes, since Celery's producer pool keeps the broker it was built with.
     """
+    from saga_workers import broker_outage
+
+    broker_outage.install()  # a Redis outage must not stop a worker (celery/kombu 5.7.0; see the module)
     settings = settings or load_settings()
     celery.conf.update(celery_config(settings, list(REGISTRY)))
     configure_logging("saga_workers", settings.log_level)

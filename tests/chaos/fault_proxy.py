@@ -12,6 +12,7 @@ import http.client
 import random
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -28,6 +29,7 @@ class ProxyStats:
     failed_after: int = 0
     dropped: int = 0
     dropped_after: int = 0
+    slowed: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, what: str) -> None:
@@ -42,6 +44,7 @@ class FaultProxy:
         self.name, self.upstream_port, self.upstream_timeout = name, upstream_port, upstream_timeout
         self.error_rate = 0.0
         self.mode = "500"
+        self.slow_bodies: dict[bytes, float] = {}  # a request whose body holds one waits that long first
         self.stats = ProxyStats()
         self._rng = random.Random()
         self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
@@ -68,6 +71,17 @@ class FaultProxy:
         no answer, as a participant killed between its commit and its response does; "down": close the
         caller's connection without forwarding, as when the participant is not there."""
         self.error_rate, self.mode = rate, mode
+
+    def slow(self, marker: str, seconds: float) -> None:
+        """Requests whose body contains ``marker`` (an order id) wait ``seconds`` before they are forwarded:
+        a participant slower than its callers' timeout, that still acts after they gave up."""
+        self.slow_bodies[marker.encode()] = seconds
+
+    def unslow(self, marker: str) -> None:
+        self.slow_bodies.pop(marker.encode(), None)
+
+    def delay_for(self, body: bytes | None) -> float:
+        return max((s for marker, s in list(self.slow_bodies.items()) if body and marker in body), default=0.0)
 
     def verdict(self) -> str:
         """``forward``, ``fail_before``, ``fail_after`` or ``drop_after`` for the next request."""
@@ -98,6 +112,9 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
         def _relay(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
+            if delay := proxy.delay_for(body):
+                proxy.stats.add("slowed")
+                time.sleep(delay)
             verdict = proxy.verdict()
             if verdict == "fail_before":
                 proxy.stats.add("failed_before")

@@ -135,6 +135,15 @@ INVARIANTS: tuple[Invariant, ...] = (
                   max(o.total) AS order_total
            FROM payment_service.payments p LEFT JOIN order_service.orders o ON o.order_id = p.order_id
            GROUP BY p.order_id HAVING count(*) <> 1 OR bool_or(o.total IS DISTINCT FROM p.amount)"""),
+    Invariant(
+        "a refund or compensating release undid its own saga's capture or hold, never another's",
+        "SELECT count(*) FROM payment_service.payments WHERE status IN ('REFUNDED', 'RELEASED')",
+        f"""WITH undone AS ({_payment_claims("REFUND")} UNION ALL {_payment_claims("RELEASE")})
+            SELECT p.payment_id, p.order_id, p.status, u.key AS undone_by,
+                   CASE p.status WHEN 'REFUNDED' THEN p.capture_key ELSE p.authorize_key END AS made_by
+            FROM undone u JOIN payment_service.payments p ON p.payment_id = u.payment_id
+            WHERE u.key LIKE '%\\:compensation' AND split_part(u.key, ':', 1) IS DISTINCT FROM
+                  split_part(CASE p.status WHEN 'REFUNDED' THEN p.capture_key ELSE p.authorize_key END, ':', 1)"""),
     _movement_applied_once("HOLD"),
     _movement_applied_once("RELEASE"),
     _movement_applied_once("CAPTURE"),

@@ -82,7 +82,7 @@ def short_plan(seed: int) -> ChaosPlan:
         FaultSpec("worker_sigkill", "complete_order_saga", option="pool"),
     ]
     scripts = {"complete": 14, "cancel": 6, "accept_timeout": 5, "declined": 4, "race_accept": 3,
-               "race_cancel_accept": 3, "double_accept": 3}
+               "race_cancel_accept": 3, "double_accept": 3, "double_complete_slow": 2}
     return ChaosPlan("short", seed, scripts, faults, launch_seconds=80, accept_timeout_seconds=12)
 
 
@@ -108,7 +108,7 @@ def long_plan(seed: int, rounds: int = 3) -> ChaosPlan:
         rng.shuffle(round_faults)
         faults += round_faults
     scripts = {"complete": 50, "cancel": 22, "accept_timeout": 16, "declined": 12, "race_accept": 12,
-               "race_cancel_accept": 12, "double_accept": 8}
+               "race_cancel_accept": 12, "double_accept": 8, "double_complete_slow": 8}
     return ChaosPlan("long", seed, scripts, faults, launch_seconds=85.0 * rounds, accept_timeout_seconds=15,
                      customers=16, runners=6, gap_seconds=3.0, settle_timeout=240, script_timeout=300)
 

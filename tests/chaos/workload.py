@@ -22,6 +22,7 @@ from tests.chaos.client import Actor, Api
 from tests.chaos.stack import JWT_SECRET, ChaosStack
 
 TERMINAL = (SagaStatus.COMPLETED, SagaStatus.COMPENSATED, SagaStatus.FAILED)
+SLOW_PAYMENT_SECONDS = 3.0  # > the stack's PARTICIPANT_TIMEOUT_SECONDS (2): every capture call times out
 RUNNER_STEPS = ("PLACED", "ON_THE_WAY", "DELIVERED")
 
 
@@ -187,6 +188,20 @@ class Workload:
         sagas = self._concurrently(lambda: self._accept(order, runner), lambda: self._accept(order, runner))
         return self._deliver_and_complete(order, sagas)
 
+    def _script_double_complete_slow(self) -> str:
+        """The runner taps "complete" twice while the payment service is slower than its callers' timeout
+        (the issue's COMPLETED-and-REFUNDED order): one complete may run, and the money must follow it."""
+        order = self._place(self._customer())
+        if order is None or not self._wait_saga("create_order", order["saga_id"], expect="COMPLETED"):
+            return "not placed"
+        accepted = self._accept(order, self.rng.choice(self.runners))
+        proxy = self.stack.proxies["payment_service"]
+        proxy.slow(order["order_id"], SLOW_PAYMENT_SECONDS)  # its captures (and refunds) from now on
+        try:
+            return self._deliver_and_complete(order, [accepted], taps=2)
+        finally:
+            proxy.unslow(order["order_id"])  # a FAILED capture is retried after the run, at full speed
+
     # -- steps of the scripts -------------------------------------------------------------------
 
     def _customer(self) -> Actor:
@@ -234,8 +249,9 @@ class Workload:
             self._wait_saga("accept_order", saga_id, expect=None)
         return saga_id, runner
 
-    def _deliver_and_complete(self, order: dict[str, Any], accepts: list[tuple[str | None, Actor]]) -> str:
-        """The runner whose accept won moves the order to DELIVERED and completes it."""
+    def _deliver_and_complete(self, order: dict[str, Any], accepts: list[tuple[str | None, Actor]],
+                              taps: int = 1) -> str:
+        """The runner whose accept won moves the order to DELIVERED and completes it (``taps`` times at once)."""
         holder = self._order_row(order["order_id"])
         winner = next((runner for _, runner in accepts if holder and holder[1] == runner.user_id), None)
         if holder is None or holder[0] != "ACCEPTED" or winner is None:
@@ -244,10 +260,12 @@ class Workload:
             response = self.api.call("PUT", f"/api/orders/{order['order_id']}/status", winner, {"status": status})
             if response is None or response.status_code != 200:
                 return f"stuck before {status} ({response.status_code if response is not None else 'no answer'})"
-        saga_id = self._start(f"/api/orders/{order['order_id']}/complete", winner)
-        if saga_id is None:
+        path = f"/api/orders/{order['order_id']}/complete"
+        started = [s for s in self._concurrently(*[lambda: self._start(path, winner)] * taps) if s]
+        if not started:
             return "complete not started"
-        return f"complete {self._wait_saga('complete_order', saga_id, expect=None)}"
+        outcome = "complete " + "/".join(self._wait_saga("complete_order", s, expect=None) for s in started)
+        return outcome + (f", {taps - len(started)} refused at the start" if len(started) < taps else "")
 
     def _concurrently(self, *calls: Any) -> list[Any]:
         results: list[Any] = [None] * len(calls)

@@ -10,12 +10,10 @@ from pathlib import Path
 
 from celery import Celery
 
-from campus_common.config import load_settings
-from saga_workers.celery_app import celery_config
-from saga_workers.sagas import REGISTRY
+from saga_workers.celery_app import configure
 
 app = Celery("outage_test")
-app.conf.update(celery_config(load_settings(), list(REGISTRY)))
+configure(app)  # what the saga workers' app gets: its settings and the broker-outage workaround
 
 
 @app.task(name="outage.hold")

@@ -34,23 +34,28 @@ def slowed(server: ThreadedServer, path: str, seconds: float = SLOW_SECONDS, key
            times: int | None = None) -> Iterator[threading.Event]:
     """Requests to ``path`` (with an Idempotency-Key starting ``key_prefix``; the first ``times`` of them)
     wait ``seconds`` before the participant handles them: it still acts, after its caller gave up.
-    Yields an event set when the first slowed request arrived."""
-    app, arrived, left = server.app, threading.Event(), [times]
+    Yields an event set when the first slowed request arrived. Leaving waits for the slowed requests
+    still in the participant, so none touches the database after the test."""
+    app, arrived, left, busy = server.app, threading.Event(), [times], threading.Semaphore(64)
     inner = app.wsgi_app
 
     def slow(environ: dict[str, Any], start_response: Any) -> Any:
         key = environ.get("HTTP_IDEMPOTENCY_KEY", "")
-        if environ.get("PATH_INFO", "").startswith(path) and key.startswith(key_prefix) and left[0] != 0:
-            left[0] = None if left[0] is None else left[0] - 1
+        if not (environ.get("PATH_INFO", "").startswith(path) and key.startswith(key_prefix) and left[0] != 0):
+            return inner(environ, start_response)
+        left[0] = None if left[0] is None else left[0] - 1
+        with busy:
             arrived.set()
             time.sleep(seconds)
-        return inner(environ, start_response)
+            return inner(environ, start_response)
 
     app.wsgi_app = slow
     try:
         yield arrived
     finally:
         app.wsgi_app = inner
+        for _ in range(64):  # every slot back: no slowed request is left in flight
+            assert busy.acquire(timeout=seconds + 10), "a slowed request never finished"
 
 
 @pytest.fixture()
@@ -130,7 +135,6 @@ def test_a_double_complete_with_a_slow_payment_service_pays_the_runner_once_and_
         # Every capture times out: the saga stops FAILED at the capture (it may have paid) ...
         saga = wait_for_saga(saga_id, timeout=60)
     assert saga["status"] == "FAILED" and saga["current_step"] == "capture_payment", saga
-    time.sleep(SLOW_SECONDS)  # the last slowed capture lands
     # ... and still holds the order: a third complete is refused while an operator has not retried.
     third = gateway.client.post(path, headers=runner.auth)
     assert third.status_code == 409 and third.get_json()["error"]["details"]["saga_id"] == saga_id

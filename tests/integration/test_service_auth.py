@@ -112,6 +112,7 @@ def refusals(service: str, callers: set[str]) -> dict[str, dict[str, str]]:
     other = next(name for name in ("user_service", "order_service") if name != service)
     valid = {"iss": caller, "aud": service, "iat": now, "exp": now + 60}
     forger = service_auth._load_private(service_auth.generate_private_key())
+    user_secret = os.environ.get("GATEWAY_JWT_SECRET") or "a-gateway-user-token-secret-of-40-bytes!"
     forged = jwt.encode(valid, forger, algorithm="EdDSA", headers={"kid": service_auth.key_id(forger.public_key())})
     return {
         "none": {},
@@ -123,8 +124,7 @@ def refusals(service: str, callers: set[str]) -> dict[str, dict[str, str]]:
         "too long-lived": signed({**valid, "exp": now + 86400}, caller),
         "issuer not its key's owner": signed({**valid, "iss": ({G, W} - {caller}).pop()}, caller),
         "unknown key": {"Authorization": f"Bearer {forged}"},
-        "gateway user token": {"Authorization": "Bearer " + issue_token(str(uuid.uuid4()), "admin",
-                                                                        os.environ.get("GATEWAY_JWT_SECRET") or "x" * 40)},
+        "gateway user token": {"Authorization": "Bearer " + issue_token(str(uuid.uuid4()), "admin", user_secret)},
     }
 
 

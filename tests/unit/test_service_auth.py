@@ -46,7 +46,8 @@ def test_rotation_accepts_every_listed_key_and_drops_a_removed_one(keys, monkeyp
     old_token = token_for(SAGA_WORKERS, "user_service")
     new_key = generate_private_key()
     monkeypatch.setenv(private_key_variable(SAGA_WORKERS), new_key)
-    monkeypatch.setenv(public_keys_variable(SAGA_WORKERS), f"{public_key_of(new_key)},{public_key_of(keys[SAGA_WORKERS])}")
+    both = f"{public_key_of(new_key)},{public_key_of(keys[SAGA_WORKERS])}"
+    monkeypatch.setenv(public_keys_variable(SAGA_WORKERS), both)
     new_token = token_for(SAGA_WORKERS, "user_service")
 
     assert new_token != old_token
