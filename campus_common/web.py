@@ -143,9 +143,11 @@ def register_request_ids(app: Flask) -> None:
         response.headers[logs.REQUEST_ID_HEADER] = logs.current_request_id() or ""
         level = logging.DEBUG if request.path in QUIET_PATHS else logging.INFO
         elapsed_ms = round((time.perf_counter() - g.get("campus_started", time.perf_counter())) * 1000, 1)
-        log.log(level, "%s %s %s", request.method, request.path, response.status_code,
-                extra={"method": request.method, "path": request.path, "status": response.status_code,
-                       "duration_ms": elapsed_ms})
+        fields = {"method": request.method, "path": request.path, "status": response.status_code,
+                  "duration_ms": elapsed_ms}
+        if key := request.headers.get("Idempotency-Key"):
+            fields["idempotency_key"] = key[:200]  # a saga's call: "{saga_id}:{step}:{phase}", so a saga id finds it
+        log.log(level, "%s %s %s", request.method, request.path, response.status_code, extra=fields)
         return response
 
     @app.teardown_request

@@ -71,6 +71,7 @@ def test_one_request_id_follows_an_order_from_the_gateway_through_the_saga_to_th
     # The participant's line carries the request id the worker sent with its call.
     [payment_line] = json_lines.where(logger="campus_common.web", path="/payments/authorize")
     assert payment_line["request_id"] == request_id and payment_line["status"] in (200, 201)
+    assert payment_line["idempotency_key"] == f"{saga_id}:authorize_payment:action", "a grep of the saga id finds it"
     traced = {line.get("path") or line.get("step") for line in json_lines.where(request_id=request_id)}
     assert {"/api/orders", "create_order", "/orders", "authorize_payment", "/payments/authorize", "notify"} <= traced
 
