@@ -15,6 +15,7 @@ from campus_common import jsonutil
 from saga_workers.engine import order_lock
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.step_sql import statements_for
+from saga_workers.engine.store_upkeep import SagaUpkeep
 from saga_workers.engine.tables import instances, step_log, translate
 from saga_workers.engine.versions import Pin
 
@@ -39,8 +40,8 @@ class Attempt:
     request_id: str | None = None  # of the request that started the saga (logs, X-Request-ID)
 
 
-class SagaStore:
-    """Reads and writes one saga type's schema."""
+class SagaStore(SagaUpkeep):
+    """Reads and writes one saga type's schema: a step's hot path here, operators' and upkeep's in SagaUpkeep."""
 
     def __init__(self, db: Database, definition: SagaDefinition) -> None:
         self.db, self.definition = db, definition

@@ -94,14 +94,14 @@ def test_a_malformed_request_id_is_replaced_not_echoed(gateway: Gateway, json_li
 
 
 def test_an_accept_timeout_cancel_is_traced_by_its_timer_key(worker: Any, json_lines: JsonLines):
-    from saga_workers import maintenance
+    from saga_workers import accept_timeouts
     from saga_workers.queries import list_sagas
     from tests.integration.order_life import created_order, expire_accept_deadline
 
     ctx = created_order()
     expire_accept_deadline(ctx["order_id"])
 
-    assert maintenance.fire_due_timeouts() == 1
+    assert accept_timeouts.fire_due() == 1
     [cancel], _ = list_sagas(saga_type="cancel_order")
     assert wait_for_saga(cancel["saga_id"])["status"] == "COMPLETED"
 
