@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 STACK_PYTHON = $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,$(PYTHON))
 PYTEST_ARGS ?=
 
-.PHONY: help venv run up down status demo test chaos bench bench-peers bench-history
+.PHONY: help venv lock run up down status demo test chaos bench bench-peers bench-history
 
 help:
 	@echo "make run     install what is missing, start the stack, run the demo, leave it running"
@@ -18,23 +18,32 @@ help:
 	@echo "make down    stop the stack (Postgres and Redis included)"
 	@echo "make status  what runs and whether it is healthy"
 	@echo "make test    the whole test suite (own Postgres/Redis on free ports)"
+	@echo "make lock    recompile requirements.lock / requirements-test.lock after a change to pyproject.toml"
 	@echo "make chaos   the long fault-injection run (pytest -m chaos)"
 	@echo "make bench   saga throughput, latency and memory on a stack of its own (figures only)"
 	@echo "make bench-peers  this engine beside a raw Celery chain, a durable chain, DBOS and a sync loop"
 	@echo "make bench-history  empty tables vs. 1M finished sagas: latencies, scans and their EXPLAIN"
 
-# The virtualenv with the project and its test tools; rebuilt when the packaging changes.
-$(STAMP): setup.cfg pyproject.toml
+# The virtualenv with the project and its test tools at the pinned versions; rebuilt when they change.
+$(STAMP): pyproject.toml requirements-test.lock
 	@# Debian's python3 ships venv without ensurepip: install python3-venv only when that is the problem.
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 		echo "python3 -m venv failed: installing Debian's python3-venv"; \
 		apt-get update -q && apt-get install -y -q python3-venv </dev/null && $(PYTHON) -m venv $(VENV); }
 	@echo "installing the project and its test tools into $(VENV) (log: $(VENV)/pip-install.log)"
-	@$(VENV)/bin/python -m pip install --disable-pip-version-check -e ".[test]" >$(VENV)/pip-install.log 2>&1 \
+	@{ $(VENV)/bin/python -m pip install --disable-pip-version-check -r requirements-test.lock \
+		&& $(VENV)/bin/python -m pip install --disable-pip-version-check --no-deps -e .; } >$(VENV)/pip-install.log 2>&1 \
 		|| { tail -n 40 $(VENV)/pip-install.log; exit 1; }
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# Exact versions for the image (requirements.lock) and the virtualenv (requirements-test.lock).
+PIP_COMPILE = $(VENV)/bin/pip-compile -q --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+	--no-emit-trusted-host
+lock: venv
+	$(PIP_COMPILE) -o requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra test -o requirements-test.lock pyproject.toml
 
 run: venv
 	$(VENV)/bin/python -m devstack run

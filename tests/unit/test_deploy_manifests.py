@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from configparser import ConfigParser
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -398,34 +398,35 @@ def test_k8s_renders_with_kustomize() -> None:
 
 # --- image -----------------------------------------------------------------------------------
 
-def distribution_packages(setup: ConfigParser) -> list[str]:
-    """The top-level packages setup.cfg installs (``include = campus_common*`` -> campus_common)."""
-    return [p.strip().rstrip("*") for p in setup["options.packages.find"]["include"].split() if p.strip()]
+def setuptools_config() -> dict[str, Any]:
+    """pyproject.toml's [tool.setuptools] table (which packages and data files the wheel holds)."""
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+
+
+def distribution_packages(setup: dict[str, Any]) -> list[str]:
+    """The top-level packages pyproject.toml installs (``include = ["campus_common*"]`` -> campus_common)."""
+    return [p.strip().rstrip("*") for p in setup["packages"]["find"]["include"] if p.strip()]
 
 
 def test_image_ships_every_migration_file() -> None:
     """The image runs the installed copy, so a .sql file left out of the wheel is never applied."""
-    setup = ConfigParser()
-    setup.read(ROOT / "setup.cfg")
-    package_data = setup["options.package_data"] if setup.has_section("options.package_data") else {}
+    setup = setuptools_config()
+    package_data = setup.get("package-data", {})
     missing = []
     for package in distribution_packages(setup):
         for sql in sorted((ROOT / package).rglob("*.sql")):
             package_dir = next(d for d in sql.parents if (d / "__init__.py").exists())
             dotted = ".".join(package_dir.relative_to(ROOT).parts)
-            patterns = [p.strip() for key in ("*", dotted) for p in re.split(r"[,\s]+", package_data.get(key, ""))
-                        if p.strip()]
+            patterns = [p.strip() for key in ("*", dotted) for p in package_data.get(key, []) if p.strip()]
             shipped = {Path(f) for p in patterns for f in glob.glob(str(package_dir / p), recursive=True)}
             if sql not in shipped:
                 missing.append(str(sql.relative_to(ROOT)))
 
-    assert missing == [], "setup.cfg [options.package_data] leaves these out of the installed package"
+    assert missing == [], "pyproject.toml [tool.setuptools.package-data] leaves these out of the installed package"
 
 
 def test_image_installs_every_package_of_the_distribution_as_non_root() -> None:
-    setup = ConfigParser()
-    setup.read(ROOT / "setup.cfg")
-    packages = distribution_packages(setup)
+    packages = distribution_packages(setuptools_config())
     dockerfile = (ROOT / "Dockerfile").read_text()
     dockerignore = (ROOT / ".dockerignore").read_text().split()
 
