@@ -44,9 +44,9 @@ def mismatches(registered: Sequence[str]) -> dict[str, dict[str, list[str]]]:
     return report
 
 
-def rate_runner() -> SagaDefinition:
-    """A fifth saga that the checked-in manifests know nothing about."""
-    return SagaDefinition("rate_runner", steps=[Step("record_rating", lambda ctx: None)])
+def unplanned() -> SagaDefinition:
+    """A saga that the checked-in manifests know nothing about."""
+    return SagaDefinition("unplanned", steps=[Step("probe", lambda ctx: None)])
 
 
 def test_every_deployment_runs_one_worker_per_registered_queue_and_no_other() -> None:
@@ -61,14 +61,14 @@ def test_generated_worker_manifests_are_current() -> None:
 
 
 def test_a_saga_added_without_regenerating_the_manifests_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    with_fifth = worker_queues({**REGISTRY, "rate_runner": rate_runner()})
-    monkeypatch.setattr("saga_workers.registry.WORKER_QUEUES", with_fifth)  # what devstack reads at start
+    with_one_more = worker_queues({**REGISTRY, "unplanned": unplanned()})
+    monkeypatch.setattr("saga_workers.registry.WORKER_QUEUES", with_one_more)  # what devstack reads at start
 
-    assert mismatches(with_fifth) == {"compose": {"missing": ["rate_runner_saga"], "extra": []},
-                                      "k8s": {"missing": ["rate_runner_saga"], "extra": []}}
-    regenerated = manifests.expected(with_fifth)
+    assert mismatches(with_one_more) == {"compose": {"missing": ["unplanned_saga"], "extra": []},
+                                      "k8s": {"missing": ["unplanned_saga"], "extra": []}}
+    regenerated = manifests.expected(with_one_more)
     assert all(path.read_text() != text for path, text in regenerated.items())
-    assert "-Q\", \"rate_runner_saga\"" in regenerated[manifests.K8S_WORKERS]
+    assert "-Q\", \"unplanned_saga\"" in regenerated[manifests.K8S_WORKERS]
 
 
 def test_a_worker_for_a_queue_no_saga_declares_is_caught() -> None:
