@@ -23,7 +23,7 @@ class _HotStatements:
         index = bindparam("b_index", type_=instances.c.current_step.type)
         waiting = and_(instances.c.saga_id == saga, instances.c.status == "STARTED", instances.c.current_step == index)
         self.claim = update(instances).where(waiting).values(
-            updated_at=func.now(), version=instances.c.version + 1).returning(
+            updated_at=func.now()).returning(
             instances.c.round, instances.c.payload, instances.c.step_outputs,
             instances.c.request_id).execution_options(**options)
         phase, round_ = bindparam("b_phase", type_=step_log.c.phase.type), bindparam("b_round", type_=step_log.c.round.type)
@@ -60,7 +60,7 @@ WITH done AS (
 advanced AS (
     UPDATE {s}.saga_instances SET current_step = :index + 1, current_step_name = :next_name,
         step_outputs = step_outputs || CAST(:recorded AS jsonb), status = :status, error = NULL,
-        updated_at = now(), version = version + 1
+        updated_at = now()
     WHERE saga_id = :saga_id AND status = 'STARTED' AND current_step = :index
     RETURNING round)
 """

@@ -65,7 +65,7 @@ class SagaStore(SagaUpkeep):
                       definition_version=self.definition.version, current_step_name=self.definition.name_at(0),
                       payload=payload, step_outputs={}, idempotency_key=idempotency_key,
                       order_id=payload.get("order_id"), customer_id=payload.get("customer_id"),
-                      runner_id=payload.get("runner_id"), round=1, version=1, request_id=request_id,
+                      runner_id=payload.get("runner_id"), round=1, request_id=request_id,
                       created_at=func.now(), updated_at=func.now())
         for _ in range(3):  # the lock's holder may finish between the refused insert and the look-up
             try:
@@ -121,7 +121,7 @@ class SagaStore(SagaUpkeep):
             stmt = update(instances).where(instances.c.saga_id == saga_id,
                                            instances.c.status.in_(("STARTED", "COMPENSATING")))
             return self._exec(session, stmt.values(status="FAILED", failed_phase=phase, error=error,
-                                                   updated_at=func.now(), version=instances.c.version + 1)
+                                                   updated_at=func.now())
                               ).rowcount == 1
 
     def begin_action(self, saga_id: str, index: int) -> Attempt | None:
@@ -147,7 +147,7 @@ class SagaStore(SagaUpkeep):
 
     def _touch(self, session: Session, saga_id: str, **values: Any) -> int:
         stmt = update(instances).where(instances.c.saga_id == saga_id).values(
-            updated_at=func.now(), version=instances.c.version + 1, **values)
+            updated_at=func.now(), **values)
         return self._exec(session, stmt).rowcount
 
     def _finish_log(self, session: Session, log_id: int, status: str, error: str | None = None,
