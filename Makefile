@@ -10,14 +10,15 @@ STAMP := $(VENV)/.installed
 STACK_PYTHON = $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,$(PYTHON))
 PYTEST_ARGS ?=
 
-.PHONY: help venv lock run up down status demo test chaos bench bench-peers bench-history
+.PHONY: help venv lock lint run up down status demo test chaos bench bench-peers bench-history
 
 help:
 	@echo "make run     install what is missing, start the stack, run the demo, leave it running"
 	@echo "make up      the same without the demo"
 	@echo "make down    stop the stack (Postgres and Redis included)"
 	@echo "make status  what runs and whether it is healthy"
-	@echo "make test    the whole test suite (own Postgres/Redis on free ports)"
+	@echo "make test    make lint, then the whole test suite (own Postgres/Redis on free ports)"
+	@echo "make lint    ruff and mypy (config in pyproject.toml): keep it clean, make test and CI fail on it"
 	@echo "make lock    recompile requirements.lock / requirements-test.lock after a change to pyproject.toml"
 	@echo "make chaos   the long fault-injection run (pytest -m chaos)"
 	@echo "make bench   saga throughput, latency and memory on a stack of its own (figures only)"
@@ -45,6 +46,11 @@ lock: venv
 	$(PIP_COMPILE) -o requirements.lock pyproject.toml
 	$(PIP_COMPILE) --extra test -o requirements-test.lock pyproject.toml
 
+# Whatever lands must keep this clean (make test, and so CI, runs it first).
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
 run: venv
 	$(VENV)/bin/python -m devstack run
 
@@ -65,7 +71,7 @@ PYTEST = status=0; $(VENV)/bin/pytest $(1) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; status=0; fi; exit $$status
 
 # The suite starts its own Postgres and Redis: their binaries must be on the machine.
-test: venv
+test: venv lint
 	@$(VENV)/bin/python -m devstack system
 	@$(call PYTEST,$(PYTEST_ARGS))
 

@@ -6,7 +6,7 @@ enforced, and a parser's message ("must be a non-empty string") is what a client
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -49,7 +49,7 @@ def _optional_uuid(value: Any) -> Any:
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _key(value: Any) -> Any:

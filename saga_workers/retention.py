@@ -39,7 +39,7 @@ def purge_finished(settings: Settings | None = None) -> dict[str, int]:
     purged = {}
     for definition in sagas.REGISTRY.values():
         store = service.store_of(definition)
-        purged[store.definition.schema] = _batches(lambda: store.purge_finished(age, batch), settings)
+        purged[store.definition.schema] = _batches(lambda: store.purge_finished(age, batch), settings)  # noqa: B023
     db = Database(settings.database_url)
     purged["saga_timers"] = _batches(lambda: accept_timeouts.purge_over(db, age, batch), settings)
     if any(purged.values()):

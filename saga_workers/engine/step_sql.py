@@ -7,7 +7,7 @@ trip that is its own transaction, instead of BEGIN, two or three statements and 
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from sqlalchemy import TextClause, and_, bindparam, func, insert, select, text, update
 
@@ -81,7 +81,7 @@ def _quoted(schema: str) -> str:
     return '"' + schema.replace('"', '""') + '"'
 
 
-@lru_cache(maxsize=None)
+@cache
 def statements_for(schema: str) -> _HotStatements:
     """The statements of one saga schema (built on first use)."""
     return _HotStatements(schema)

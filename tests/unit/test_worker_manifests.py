@@ -18,13 +18,13 @@ from saga_workers.registry import REGISTRY, WORKER_QUEUES, worker_queues
 from tests.unit.test_deploy_manifests import app_services, flag, worker_deployments
 
 
-def compose_worker_queues() -> list[str]:
+def compose_worker_queues() -> list[str | None]:
     """The queue of every compose service that runs a saga worker (a list, so duplicates show)."""
     return [flag(svc["command"], "-Q") for svc in app_services().values()
             if svc["command"][:4] == ["celery", "-A", "saga_workers", "worker"]]
 
 
-def k8s_worker_queues() -> list[str]:
+def k8s_worker_queues() -> list[str | None]:
     return [queue for queue, names in worker_deployments().items() for _ in names]
 
 
@@ -34,11 +34,12 @@ def devstack_worker_queues() -> list[str]:
 
 def mismatches(registered: Sequence[str]) -> dict[str, dict[str, list[str]]]:
     """Per deployment, the registered queues it has no worker for, and the workers it has beyond them."""
-    found = {"devstack": devstack_worker_queues(), "compose": compose_worker_queues(), "k8s": k8s_worker_queues()}
+    found: dict[str, list[str | None]] = {"devstack": list(devstack_worker_queues()),
+                                          "compose": compose_worker_queues(), "k8s": k8s_worker_queues()}
     report = {}
     for where, queues in found.items():
         missing = sorted(set(registered) - set(queues))
-        extra = sorted(q for q in set(queues) if q not in registered or queues.count(q) > 1)
+        extra = sorted(str(q) for q in set(queues) if q not in registered or queues.count(q) > 1)
         if missing or extra:
             report[where] = {"missing": missing, "extra": extra}
     return report
