@@ -15,6 +15,7 @@ from celery import Celery
 from campus_common.config import Settings, load_settings
 from saga_workers import celery_app, dispatch, sagas
 from saga_workers.engine.definition import SagaDefinition
+from saga_workers.engine.status import SagaStatus
 
 _lock = threading.Lock()
 _app: Celery | None = None
@@ -55,6 +56,6 @@ def send_compensation(definition: SagaDefinition, saga_id: str) -> bool:
 
 def resume(definition: SagaDefinition, saga_id: str, status: str, current_step: int) -> bool:
     """Publish the work a saga in ``status`` waits for: its compensation, or its steps from ``current_step``."""
-    if status == "COMPENSATING":
+    if status == SagaStatus.COMPENSATING:
         return send_compensation(definition, saga_id)
     return send_steps(definition, saga_id, current_step)

@@ -17,6 +17,7 @@ from campus_common.key_retention import retry_horizon_seconds
 from saga_workers import metrics, producer, sagas
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.order_lock import SagaInProgress  # noqa: F401 - raised by start_saga
+from saga_workers.engine.status import SagaStatus
 from saga_workers.engine.store import SagaStore
 from saga_workers.engine.versions import DefinitionUnavailable, definition_for
 from saga_workers.runtime import UnknownSagaType
@@ -103,7 +104,7 @@ def retry_saga(saga_id: str) -> dict[str, Any]:
     """Resume a FAILED saga where it stopped, with fresh retry bounds; returns what was done."""
     store = find_store(saga_id)
     row = store.load(saga_id)
-    if row.status != "FAILED":
+    if row.status != SagaStatus.FAILED:
         raise SagaNotRetryable(f"saga {saga_id} is {row.status}; only FAILED sagas can be retried")
     if store.age(saga_id) > timedelta(seconds=retry_horizon_seconds(load_settings())):
         raise SagaNotRetryable(
@@ -134,4 +135,4 @@ def cancel_saga(saga_id: str) -> dict[str, Any]:
     # A step still in flight cannot advance a COMPENSATING saga (its finish is a conditional
     # update), and compensation counts its RUNNING attempt as maybe done, so it is undone too.
     producer.send_compensation(definition, saga_id)
-    return {"saga_id": saga_id, "saga_type": definition.saga_type, "status": "COMPENSATING"}
+    return {"saga_id": saga_id, "saga_type": definition.saga_type, "status": SagaStatus.COMPENSATING}

@@ -11,6 +11,7 @@ from functools import cache
 
 from sqlalchemy import TextClause, and_, bindparam, func, insert, select, text, update
 
+from saga_workers.engine.status import SagaStatus
 from saga_workers.engine.tables import instances, step_log, translate
 
 
@@ -21,7 +22,8 @@ class _HotStatements:
         options = {"schema_translate_map": translate(schema)}
         saga = bindparam("b_saga_id", type_=instances.c.saga_id.type)
         index = bindparam("b_index", type_=instances.c.current_step.type)
-        waiting = and_(instances.c.saga_id == saga, instances.c.status == "STARTED", instances.c.current_step == index)
+        waiting = and_(instances.c.saga_id == saga, instances.c.status == SagaStatus.STARTED,
+                       instances.c.current_step == index)
         self.claim = update(instances).where(waiting).values(
             updated_at=func.now()).returning(
             instances.c.round, instances.c.payload, instances.c.step_outputs,

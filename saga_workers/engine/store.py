@@ -15,6 +15,7 @@ from campus_common import jsonutil
 from saga_workers.engine import order_lock
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.step_sql import statements_for
+from saga_workers.engine.status import SagaStatus
 from saga_workers.engine.store_upkeep import SagaUpkeep
 from saga_workers.engine.tables import instances, step_log, translate
 from saga_workers.engine.versions import Pin
@@ -61,7 +62,7 @@ class SagaStore(SagaUpkeep):
     def create(self, saga_id: str, payload: dict[str, Any], idempotency_key: str | None,
                request_id: str | None = None) -> tuple[str, bool]:
         """Insert a STARTED saga; with a known idempotency key return the existing one instead."""
-        values = dict(saga_id=saga_id, saga_type=self.definition.saga_type, status="STARTED", current_step=0,
+        values = dict(saga_id=saga_id, saga_type=self.definition.saga_type, status=SagaStatus.STARTED, current_step=0,
                       definition_version=self.definition.version, current_step_name=self.definition.name_at(0),
                       payload=payload, step_outputs={}, idempotency_key=idempotency_key,
                       order_id=payload.get("order_id"), customer_id=payload.get("customer_id"),
@@ -117,10 +118,10 @@ class SagaStore(SagaUpkeep):
     def stop_unrunnable(self, saga_id: str, error: str) -> bool:
         """An unfinished saga no declared definition can run stops FAILED where it was; False if finished."""
         with self._session() as session:
-            phase = case((instances.c.status == "COMPENSATING", COMPENSATION), else_=ACTION)
+            phase = case((instances.c.status == SagaStatus.COMPENSATING, COMPENSATION), else_=ACTION)
             stmt = update(instances).where(instances.c.saga_id == saga_id,
-                                           instances.c.status.in_(("STARTED", "COMPENSATING")))
-            return self._exec(session, stmt.values(status="FAILED", failed_phase=phase, error=error,
+                                           instances.c.status.in_((SagaStatus.STARTED, SagaStatus.COMPENSATING)))
+            return self._exec(session, stmt.values(status=SagaStatus.FAILED, failed_phase=phase, error=error,
                                                    updated_at=func.now())
                               ).rowcount == 1
 
@@ -161,7 +162,7 @@ class SagaStore(SagaUpkeep):
         last = index == len(self.definition.steps) - 1
         with self.db.autocommit() as conn:  # one statement: its own transaction
             return conn.execute(self._hot.finish_last, self._finish_params(
-                saga_id, attempt, output, "COMPLETED" if last else "STARTED")).first() is not None
+                saga_id, attempt, output, SagaStatus.COMPLETED if last else SagaStatus.STARTED)).first() is not None
 
     def _finish_params(self, saga_id: str, attempt: Attempt, output: Any, status: str) -> dict[str, Any]:
         index = attempt.step_index
@@ -187,7 +188,7 @@ class SagaStore(SagaUpkeep):
         RUNNING attempt it counts as maybe done for compensation until it finishes.
         """
         index = attempt.step_index
-        params = self._finish_params(saga_id, attempt, output, "STARTED")
+        params = self._finish_params(saga_id, attempt, output, SagaStatus.STARTED)
         params["claimed_name"] = self.definition.step(index + 1).name
         with self.db.autocommit() as conn:
             row = conn.execute(self._hot.finish_and_claim, params).first()
@@ -216,9 +217,9 @@ class SagaStore(SagaUpkeep):
         """STARTED at step ``index`` -> COMPENSATING; False when the saga moved on meanwhile."""
         with self._session() as session:
             row = self._lock(session, saga_id)
-            if row is None or row.status != "STARTED" or row.current_step != index:
+            if row is None or row.status != SagaStatus.STARTED or row.current_step != index:
                 return False
-            self._touch(session, saga_id, status="COMPENSATING", error=error)
+            self._touch(session, saga_id, status=SagaStatus.COMPENSATING, error=error)
             return True
 
     def cancel(self, saga_id: str, error: str) -> str | None:
@@ -231,24 +232,24 @@ class SagaStore(SagaUpkeep):
                                                   step_log.c.outcome_unknown).where(step_log.c.saga_id == saga_id))
             refusal = self.definition.cancel_refusal(row.status, row.current_step, attempts.all())
             if refusal is None:
-                self._touch(session, saga_id, status="COMPENSATING", error=error)
+                self._touch(session, saga_id, status=SagaStatus.COMPENSATING, error=error)
             return refusal
 
     def mark_failed(self, saga_id: str, phase: str, error: str) -> None:
         """The saga stops, visibly, for an operator: FAILED with the error and where it failed."""
         with self._session() as session:
-            self._touch(session, saga_id, status="FAILED", failed_phase=phase, error=error)
+            self._touch(session, saga_id, status=SagaStatus.FAILED, failed_phase=phase, error=error)
 
     def begin_compensation(self, saga_id: str) -> Attempt | Undone | None:
         """The next compensation to run as a RUNNING attempt; ``Undone.ALL`` (now COMPENSATED) when none
         is left; None when the saga is not COMPENSATING."""
         with self._session() as session:
             row = self._lock(session, saga_id)
-            if row is None or row.status != "COMPENSATING":
+            if row is None or row.status != SagaStatus.COMPENSATING:
                 return None
             pending = self._pending_compensations(session, saga_id)
             if not pending:
-                self._touch(session, saga_id, status="COMPENSATED")
+                self._touch(session, saga_id, status=SagaStatus.COMPENSATED)
                 return Undone.ALL
             return self._begin(session, row, pending[0], COMPENSATION)
 

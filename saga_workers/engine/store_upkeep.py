@@ -66,8 +66,9 @@ class SagaUpkeep:
 
         Returns (status, current_step) of the reopened saga, or None when it is not FAILED (any more).
         """
-        stmt = update(instances).where(instances.c.saga_id == saga_id, instances.c.status == "FAILED").values(
-            status=case((instances.c.failed_phase == "compensation", "COMPENSATING"), else_="STARTED"),
+        stmt = update(instances).where(instances.c.saga_id == saga_id, instances.c.status == SagaStatus.FAILED).values(
+            status=case((instances.c.failed_phase == "compensation", SagaStatus.COMPENSATING),
+                        else_=SagaStatus.STARTED),
             failed_phase=None, round=instances.c.round + 1, updated_at=func.now()).returning(
             instances.c.status, instances.c.current_step)
         return self._run(stmt, _first)
