@@ -25,7 +25,7 @@ from campus_common.config import load_settings
 from campus_common.db import Database
 from saga_workers import metrics as engine_metrics
 from saga_workers import producer
-from saga_workers.engine.store_upkeep import failed_and_stalled_sql
+from saga_workers.engine.store_views import failed_and_stalled_sql
 from saga_workers.registry import REGISTRY, WORKER_QUEUES
 
 bp = Blueprint("metrics", __name__)

@@ -86,7 +86,7 @@ def measure(gateway_url: str, env: dict[str, str], engine, depth: int) -> tuple[
     """Every figure once: (label -> ms, label -> EXPLAIN)."""
     from saga_workers import accept_timeouts, maintenance, retention
     from saga_workers.engine.store_upkeep import PURGE_FINISHED, STALLED
-    from saga_workers.engine.store_upkeep import versions_select as versions_query
+    from saga_workers.engine.store_views import versions_select as versions_query
     from saga_workers.queries import get_saga, versions_in_use
     from saga_workers.sagas import REGISTRY
 

@@ -16,7 +16,7 @@ from campus_common.config import load_settings
 from campus_common.db import Database
 from saga_workers import sagas
 from saga_workers.engine.status import idempotency_key
-from saga_workers.engine.store_upkeep import LIVE, SUMMARY_COLUMNS, page_select, versions_select
+from saga_workers.engine.store_views import LIVE, SUMMARY_COLUMNS, page_select, versions_select
 from saga_workers.service import SagaNotFound, find_store, pinned_definition
 
 __all__ = ["LIVE", "get_saga", "list_sagas", "page_query", "timeline", "versions_in_use"]

@@ -95,11 +95,6 @@ def find_store(saga_id: str) -> SagaStore:
     raise SagaNotFound(saga_id)
 
 
-def find_saga_type(saga_id: str) -> str:
-    """The type of the saga with this id, searching every saga schema."""
-    return find_store(saga_id).definition.saga_type
-
-
 def retry_saga(saga_id: str) -> dict[str, Any]:
     """Resume a FAILED saga where it stopped, with fresh retry bounds; returns what was done."""
     store = find_store(saga_id)

@@ -5,22 +5,18 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import case, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campus_common.db import Database
 from campus_common import jsonutil
-from saga_workers.engine import order_lock
 from saga_workers.engine.definition import SagaDefinition
+from saga_workers.engine.status import ACTION, COMPENSATION, SagaStatus
 from saga_workers.engine.step_sql import statements_for
-from saga_workers.engine.status import SagaStatus
 from saga_workers.engine.store_upkeep import SagaUpkeep
 from saga_workers.engine.tables import instances, step_log, translate
 from saga_workers.engine.versions import Pin
 
-ACTION, COMPENSATION = "action", "compensation"
 
 
 class Undone(Enum):
@@ -59,44 +55,6 @@ class SagaStore(SagaUpkeep):
     def _lock(self, session: Session, saga_id: str) -> Any:
         return self._exec(session, select(instances).where(instances.c.saga_id == saga_id).with_for_update()).first()
 
-    def create(self, saga_id: str, payload: dict[str, Any], idempotency_key: str | None,
-               request_id: str | None = None) -> tuple[str, bool]:
-        """Insert a STARTED saga; with a known idempotency key return the existing one instead."""
-        values = dict(saga_id=saga_id, saga_type=self.definition.saga_type, status=SagaStatus.STARTED, current_step=0,
-                      definition_version=self.definition.version, current_step_name=self.definition.name_at(0),
-                      payload=payload, step_outputs={}, idempotency_key=idempotency_key,
-                      order_id=payload.get("order_id"), customer_id=payload.get("customer_id"),
-                      runner_id=payload.get("runner_id"), round=1, request_id=request_id,
-                      created_at=func.now(), updated_at=func.now())
-        for _ in range(3):  # the lock's holder may finish between the refused insert and the look-up
-            try:
-                return self._insert(values, idempotency_key)
-            except IntegrityError as exc:
-                if not order_lock.is_lock_conflict(exc):
-                    raise
-            holder = self._order_holder(values["order_id"])
-            if holder is not None:
-                raise order_lock.SagaInProgress(self.definition.saga_type, values["order_id"], *holder)
-        raise order_lock.SagaInProgress(self.definition.saga_type, values["order_id"], None, None)
-
-    def _insert(self, values: dict[str, Any], idempotency_key: str | None) -> tuple[str, bool]:
-        with self._session() as session:
-            stmt = pg_insert(instances).values(**values).on_conflict_do_nothing(
-                index_elements=["idempotency_key"]).returning(instances.c.saga_id)
-            created = self._exec(session, stmt).scalar()
-            if created:
-                return str(created), True
-            existing = self._exec(session, select(instances.c.saga_id).where(
-                instances.c.idempotency_key == idempotency_key)).scalar_one()
-            return str(existing), False
-
-    def _order_holder(self, order_id: str) -> tuple[str, str] | None:
-        """(saga_id, status) of the saga holding the order's lock, if any."""
-        with self._session() as session:
-            row = self._exec(session, select(instances.c.saga_id, instances.c.status).where(
-                instances.c.order_id == order_id, instances.c.status.in_(order_lock.HOLDING))).first()
-            return (str(row.saga_id), row.status) if row else None
-
     def load(self, saga_id: str) -> Any:
         """The saga row, or None."""
         with self._session() as session:
@@ -114,16 +72,6 @@ class SagaStore(SagaUpkeep):
                 step_log.c.saga_id == saga_id)).all()
         return Pin(self.definition.saga_type, row.definition_version, row.current_step, row.current_step_name,
                    frozenset((r.step_index, r.step_name) for r in ran))
-
-    def stop_unrunnable(self, saga_id: str, error: str) -> bool:
-        """An unfinished saga no declared definition can run stops FAILED where it was; False if finished."""
-        with self._session() as session:
-            phase = case((instances.c.status == SagaStatus.COMPENSATING, COMPENSATION), else_=ACTION)
-            stmt = update(instances).where(instances.c.saga_id == saga_id,
-                                           instances.c.status.in_((SagaStatus.STARTED, SagaStatus.COMPENSATING)))
-            return self._exec(session, stmt.values(status=SagaStatus.FAILED, failed_phase=phase, error=error,
-                                                   updated_at=func.now())
-                              ).rowcount == 1
 
     def begin_action(self, saga_id: str, index: int) -> Attempt | None:
         """Record a RUNNING attempt of step ``index`` if the saga is STARTED and waiting for it."""
@@ -221,19 +169,6 @@ class SagaStore(SagaUpkeep):
                 return False
             self._touch(session, saga_id, status=SagaStatus.COMPENSATING, error=error)
             return True
-
-    def cancel(self, saga_id: str, error: str) -> str | None:
-        """An operator's cancel: STARTED before the pivot -> COMPENSATING; else why not (None: done)."""
-        with self._session() as session:
-            row = self._lock(session, saga_id)  # serializes with begin_action and finish_action
-            if row is None:
-                return "no such saga"
-            attempts = self._exec(session, select(step_log.c.step_index, step_log.c.phase, step_log.c.status,
-                                                  step_log.c.outcome_unknown).where(step_log.c.saga_id == saga_id))
-            refusal = self.definition.cancel_refusal(row.status, row.current_step, attempts.all())
-            if refusal is None:
-                self._touch(session, saga_id, status=SagaStatus.COMPENSATING, error=error)
-            return refusal
 
     def mark_failed(self, saga_id: str, phase: str, error: str) -> None:
         """The saga stops, visibly, for an operator: FAILED with the error and where it failed."""

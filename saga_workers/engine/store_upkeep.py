@@ -1,20 +1,23 @@
-"""The saga store's operator and maintenance side: retry, the sweeper, retention, look-ups and views.
+"""The saga store beside the step hot path: starting a saga, operators' retry and cancel, the sweeper,
+retention, look-ups, views and gauges.
 
 Part of ``SagaStore`` (a mixin over its connection helpers), kept apart from the step hot path in
 ``store.py``; every read and write of a saga schema outside that path is here.
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import MetaData, Select, Table, case, func, select, text, tuple_, update
+from sqlalchemy import case, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 
 from campus_common.db import Database
+from saga_workers.engine import order_lock
 from saga_workers.engine.definition import SagaDefinition
-from saga_workers.engine.status import SagaStatus
+from saga_workers.engine.status import ACTION, COMPENSATION, SagaStatus
 from saga_workers.engine.tables import instances, step_log
 
 # The partial index on unfinished sagas (updated_at) answers this without reading finished ones;
@@ -41,11 +44,77 @@ class SagaUpkeep:
     db: Database
     definition: SagaDefinition
     _options: dict[str, Any]
+    # SagaStore's connection helpers (store.py)
+    _session: Callable[[], Any]
+    _exec: Callable[[Any, Any], Any]
+    _lock: Callable[[Any, str], Any]
+    _touch: Callable[..., int]
 
     def _run(self, statement: Any, fetch: Callable[[Any], Any], params: dict[str, Any] | None = None) -> Any:
         """Run one statement in its own transaction; ``fetch`` reads the result before it commits."""
         with self.db.transaction() as conn:
             return fetch(conn.execute(statement.execution_options(**self._options), params or {}))
+
+    def create(self, saga_id: str, payload: dict[str, Any], idempotency_key: str | None,
+               request_id: str | None = None) -> tuple[str, bool]:
+        """Insert a STARTED saga; with a known idempotency key return the existing one instead."""
+        values = dict(saga_id=saga_id, saga_type=self.definition.saga_type, status=SagaStatus.STARTED, current_step=0,
+                      definition_version=self.definition.version, current_step_name=self.definition.name_at(0),
+                      payload=payload, step_outputs={}, idempotency_key=idempotency_key,
+                      order_id=payload.get("order_id"), customer_id=payload.get("customer_id"),
+                      runner_id=payload.get("runner_id"), round=1, request_id=request_id,
+                      created_at=func.now(), updated_at=func.now())
+        for _ in range(3):  # the lock's holder may finish between the refused insert and the look-up
+            try:
+                return self._insert(values, idempotency_key)
+            except IntegrityError as exc:
+                if not order_lock.is_lock_conflict(exc):
+                    raise
+            holder = self._order_holder(values["order_id"])
+            if holder is not None:
+                raise order_lock.SagaInProgress(self.definition.saga_type, values["order_id"], *holder)
+        raise order_lock.SagaInProgress(self.definition.saga_type, values["order_id"], None, None)
+
+    def _insert(self, values: dict[str, Any], idempotency_key: str | None) -> tuple[str, bool]:
+        with self._session() as session:
+            stmt = pg_insert(instances).values(**values).on_conflict_do_nothing(
+                index_elements=["idempotency_key"]).returning(instances.c.saga_id)
+            created = self._exec(session, stmt).scalar()
+            if created:
+                return str(created), True
+            existing = self._exec(session, select(instances.c.saga_id).where(
+                instances.c.idempotency_key == idempotency_key)).scalar_one()
+            return str(existing), False
+
+    def _order_holder(self, order_id: str) -> tuple[str, str] | None:
+        """(saga_id, status) of the saga holding the order's lock, if any."""
+        with self._session() as session:
+            row = self._exec(session, select(instances.c.saga_id, instances.c.status).where(
+                instances.c.order_id == order_id, instances.c.status.in_(order_lock.HOLDING))).first()
+            return (str(row.saga_id), row.status) if row else None
+
+    def stop_unrunnable(self, saga_id: str, error: str) -> bool:
+        """An unfinished saga no declared definition can run stops FAILED where it was; False if finished."""
+        with self._session() as session:
+            phase = case((instances.c.status == SagaStatus.COMPENSATING, COMPENSATION), else_=ACTION)
+            stmt = update(instances).where(instances.c.saga_id == saga_id,
+                                           instances.c.status.in_((SagaStatus.STARTED, SagaStatus.COMPENSATING)))
+            return self._exec(session, stmt.values(status=SagaStatus.FAILED, failed_phase=phase, error=error,
+                                                   updated_at=func.now())
+                              ).rowcount == 1
+
+    def cancel(self, saga_id: str, error: str) -> str | None:
+        """An operator's cancel: STARTED before the pivot -> COMPENSATING; else why not (None: done)."""
+        with self._session() as session:
+            row = self._lock(session, saga_id)  # serializes with begin_action and finish_action
+            if row is None:
+                return "no such saga"
+            attempts = self._exec(session, select(step_log.c.step_index, step_log.c.phase, step_log.c.status,
+                                                  step_log.c.outcome_unknown).where(step_log.c.saga_id == saga_id))
+            refusal = self.definition.cancel_refusal(row.status, row.current_step, attempts.all())
+            if refusal is None:
+                self._touch(session, saga_id, status=SagaStatus.COMPENSATING, error=error)
+            return refusal
 
     def exists(self, saga_id: str) -> bool:
         """True when this schema holds a saga with this id."""
@@ -82,55 +151,6 @@ class SagaUpkeep:
         """Delete up to ``batch`` COMPLETED/COMPENSATED sagas older than ``age_seconds``: how many went."""
         return self._run(text(PURGE_FINISHED.format(schema=_quoted(self.definition.schema))), _rowcount,
                          {"age": age_seconds, "n": batch})
-
-
-SUMMARY_COLUMNS = ("saga_id", "saga_type", "status", "order_id", "customer_id", "runner_id", "current_step",
-                   "definition_version", "error", "created_at", "updated_at")
-LIVE = (SagaStatus.STARTED, SagaStatus.COMPENSATING, SagaStatus.FAILED)  # FAILED sagas can be retried: they still need their version
-
-
-@functools.cache
-def _instances_in(schema: str) -> Table:
-    """The instances table bound to one saga schema (a UNION names several schemas at once)."""
-    return instances.to_metadata(MetaData(), schema=schema)
-
-
-def page_select(schema: str, filters: dict[str, str | None], created: tuple[datetime | None, datetime | None],
-                after: tuple[datetime, str] | None, limit: int) -> Select:
-    """One schema's part of a page of saga summaries, newest first (``limit`` + 1 rows)."""
-    table = _instances_in(schema)
-    columns = [table.c[name] for name in (*SUMMARY_COLUMNS, "current_step_name")]
-    conditions = [table.c[name] == value for name, value in filters.items() if value]
-    if created[0]:
-        conditions.append(table.c.created_at >= created[0])
-    if created[1]:
-        conditions.append(table.c.created_at < created[1])
-    if after:
-        created_at, saga_id = after
-        # A row comparison is one range bound on the (created_at, saga_id) index: a deep page costs
-        # what the first does (the equivalent OR is a filter over every newer row).
-        conditions.append(tuple_(table.c.created_at, table.c.saga_id)
-                          < tuple_(created_at, saga_id, types=[table.c.created_at.type, table.c.saga_id.type]))
-    stmt = select(*columns).where(*conditions)
-    return stmt.order_by(table.c.created_at.desc(), table.c.saga_id.desc()).limit(limit + 1)
-
-
-def versions_select(schema: str) -> Select:
-    """Live sagas per (definition version, status): the partial index on live sagas answers it."""
-    table = _instances_in(schema)
-    return select(table.c.definition_version, table.c.status, func.count()).where(
-        table.c.status.in_(LIVE)).group_by(table.c.definition_version, table.c.status)
-
-
-def failed_and_stalled_sql(schema: str, saga_type: str) -> str:
-    """One row (saga_type, FAILED sagas, sagas without progress for ``:stall`` seconds) over the partial indexes.
-
-    The names come from the registry, never from a request; the metrics gauges UNION one per type.
-    """
-    quoted, label = _quoted(schema), saga_type.replace("'", "''")
-    return (f"SELECT '{label}', (SELECT count(*) FROM {quoted}.saga_instances WHERE status = 'FAILED'), "
-            f"(SELECT count(*) FROM {quoted}.saga_instances WHERE status IN ('STARTED', 'COMPENSATING') "
-            "AND updated_at < now() - make_interval(secs => :stall))")
 
 
 def _first(result: Any) -> Any:
