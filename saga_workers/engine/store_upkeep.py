@@ -58,12 +58,13 @@ class SagaUpkeep:
     def create(self, saga_id: str, payload: dict[str, Any], idempotency_key: str | None,
                request_id: str | None = None) -> tuple[str, bool]:
         """Insert a STARTED saga; with a known idempotency key return the existing one instead."""
-        values = dict(saga_id=saga_id, saga_type=self.definition.saga_type, status=SagaStatus.STARTED, current_step=0,
-                      definition_version=self.definition.version, current_step_name=self.definition.name_at(0),
-                      payload=payload, step_outputs={}, idempotency_key=idempotency_key,
-                      order_id=payload.get("order_id"), customer_id=payload.get("customer_id"),
-                      runner_id=payload.get("runner_id"), round=1, request_id=request_id,
-                      created_at=func.now(), updated_at=func.now())
+        values: dict[str, Any] = dict(
+            saga_id=saga_id, saga_type=self.definition.saga_type, status=SagaStatus.STARTED, current_step=0,
+            definition_version=self.definition.version, current_step_name=self.definition.name_at(0),
+            payload=payload, step_outputs={}, idempotency_key=idempotency_key,
+            order_id=payload.get("order_id"), customer_id=payload.get("customer_id"),
+            runner_id=payload.get("runner_id"), round=1, request_id=request_id,
+            created_at=func.now(), updated_at=func.now())
         for _ in range(3):  # the lock's holder may finish between the refused insert and the look-up
             try:
                 return self._insert(values, idempotency_key)
