@@ -15,7 +15,7 @@ from devstack.config import load_stack_config
 from devstack.stack import components, running_worker_queues
 from saga_workers.engine.definition import SagaDefinition, Step
 from saga_workers.registry import REGISTRY, WORKER_QUEUES, worker_queues
-from tests.unit.test_deploy_manifests import app_services, flag, worker_deployments
+from tests.unit.deploy_files import app_services, flag, worker_deployments
 
 
 def compose_worker_queues() -> list[str | None]:
