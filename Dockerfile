@@ -16,10 +16,10 @@ RUN groupadd --system --gid 10001 campus \
 
 WORKDIR /src
 
-# Dependencies first, in their own layer: with only the metadata present, `pip install .`
-# finds no package and installs just install_requires, so a code change does not refetch them.
-COPY pyproject.toml setup.cfg README.md ./
-RUN pip install . && pip uninstall --yes campus-delivery-sagas
+# Dependencies first, in their own layer, at the versions pinned in requirements.lock (what the
+# tests ran with; `make lock` recompiles it from pyproject.toml), so a code change does not refetch them.
+COPY pyproject.toml requirements.lock README.md ./
+RUN pip install -r requirements.lock
 
 # Then the code itself (no dev/test extras). The source tree is removed afterwards so the
 # installed copy in site-packages is the only one on sys.path.

@@ -10,31 +10,46 @@ STAMP := $(VENV)/.installed
 STACK_PYTHON = $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,$(PYTHON))
 PYTEST_ARGS ?=
 
-.PHONY: help venv run up down status demo test chaos bench bench-peers bench-history
+.PHONY: help venv lock lint run up down status demo test chaos bench bench-peers bench-history
 
 help:
 	@echo "make run     install what is missing, start the stack, run the demo, leave it running"
 	@echo "make up      the same without the demo"
 	@echo "make down    stop the stack (Postgres and Redis included)"
 	@echo "make status  what runs and whether it is healthy"
-	@echo "make test    the whole test suite (own Postgres/Redis on free ports)"
+	@echo "make test    make lint, then the whole test suite (own Postgres/Redis on free ports)"
+	@echo "make lint    ruff and mypy (config in pyproject.toml): keep it clean, make test and CI fail on it"
+	@echo "make lock    recompile requirements.lock / requirements-test.lock after a change to pyproject.toml"
 	@echo "make chaos   the long fault-injection run (pytest -m chaos)"
 	@echo "make bench   saga throughput, latency and memory on a stack of its own (figures only)"
 	@echo "make bench-peers  this engine beside a raw Celery chain, a durable chain, DBOS and a sync loop"
 	@echo "make bench-history  empty tables vs. 1M finished sagas: latencies, scans and their EXPLAIN"
 
-# The virtualenv with the project and its test tools; rebuilt when the packaging changes.
-$(STAMP): setup.cfg pyproject.toml
+# The virtualenv with the project and its test tools at the pinned versions; rebuilt when they change.
+$(STAMP): pyproject.toml requirements-test.lock
 	@# Debian's python3 ships venv without ensurepip: install python3-venv only when that is the problem.
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 		echo "python3 -m venv failed: installing Debian's python3-venv"; \
 		apt-get update -q && apt-get install -y -q python3-venv </dev/null && $(PYTHON) -m venv $(VENV); }
 	@echo "installing the project and its test tools into $(VENV) (log: $(VENV)/pip-install.log)"
-	@$(VENV)/bin/python -m pip install --disable-pip-version-check -e ".[test]" >$(VENV)/pip-install.log 2>&1 \
+	@{ $(VENV)/bin/python -m pip install --disable-pip-version-check -r requirements-test.lock \
+		&& $(VENV)/bin/python -m pip install --disable-pip-version-check --no-deps -e .; } >$(VENV)/pip-install.log 2>&1 \
 		|| { tail -n 40 $(VENV)/pip-install.log; exit 1; }
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# Exact versions for the image (requirements.lock) and the virtualenv (requirements-test.lock).
+PIP_COMPILE = $(VENV)/bin/pip-compile -q --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+	--no-emit-trusted-host
+lock: venv
+	$(PIP_COMPILE) -o requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra test -o requirements-test.lock pyproject.toml
+
+# Whatever lands must keep this clean (make test, and so CI, runs it first).
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 run: venv
 	$(VENV)/bin/python -m devstack run
@@ -56,7 +71,7 @@ PYTEST = status=0; $(VENV)/bin/pytest $(1) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; status=0; fi; exit $$status
 
 # The suite starts its own Postgres and Redis: their binaries must be on the machine.
-test: venv
+test: venv lint
 	@$(VENV)/bin/python -m devstack system
 	@$(call PYTEST,$(PYTEST_ARGS))
 

@@ -33,7 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from api_gateway.rate_limits import init_rate_limits
 
     blueprints = [users.bp, orders.bp, sagas.bp, console.bp, openapi.bp, metrics.bp]
-    app = create_service_app(SERVICE, SERVICE, blueprints, test_config)
+    app = create_service_app(SERVICE, SERVICE, blueprints, test_config, idempotency_keys=False)
     app.config["GATEWAY_JWT_SECRET"] = secret
     init_rate_limits(app, [users.bp, orders.bp, sagas.bp, console.bp])
     app.view_functions["healthz"] = health.healthz  # live: cheap, no dependency

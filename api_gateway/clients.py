@@ -23,11 +23,22 @@ def _call(service: str, method: str, path: str, *, json: Any = None, key: str | 
         return http.call(method, base + path, json=json, idempotency_key=key,
                          timeout=settings.participant_timeout_seconds, caller=API_GATEWAY, audience=service)
     except http.BusinessRefusal as exc:
+        if _credential_refused(exc):
+            # The participant refused the gateway itself (a key not deployed, a caller not allowed):
+            # our fault, not the user's, so it must not read as if their token were bad.
+            log.error("%s refused the gateway's service credential: %s", service, exc)
+            raise ApiError("a service the gateway needs refused it; operators have been told", status=503,
+                           code="service_unavailable", details=_outage_details(service, exc)) from exc
         raise ApiError(exc.message, status=exc.status, code=exc.code, details=exc.details) from exc
     except http.InfrastructureFault as exc:
         log.warning("%s unavailable: %s", service, exc)
         raise ApiError("a service the gateway needs is unavailable; try again later", status=503,
                        code="service_unavailable", details=_outage_details(service, exc)) from exc
+
+
+def _credential_refused(exc: http.BusinessRefusal) -> bool:
+    # Participants authenticate services only, so a 401 is always about the gateway's credential.
+    return exc.status == 401 or (exc.status == 403 and exc.code == "caller_not_allowed")
 
 
 def _outage_details(service: str, exc: Exception) -> dict[str, str] | None:

@@ -13,6 +13,7 @@ from api_gateway.console_auth import (SignInNeeded, admin_page, clear_token_cook
 from api_gateway.inputs import SAGA_STATUSES, SAGA_TYPES, SagaQuery
 from api_gateway.openapi import as_api_error
 from campus_common.errors import ApiError, NotFound
+from saga_workers.registry import SagaStatus
 from saga_workers.queries import get_saga, list_sagas
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
@@ -114,7 +115,7 @@ def _render_saga(saga_id: str, notice: str | None = None, problem: str | None = 
     if saga is None:
         raise NotFound(f"no saga {saga_id}")
     return make_response(render_template("console/saga.html", saga=saga, notice=notice, problem=problem,
-                                          cancellable=saga["status"] == "STARTED"), status)
+                                          cancellable=saga["status"] == SagaStatus.STARTED), status)
 
 
 def _set(filters: dict[str, str]) -> dict[str, str]:

@@ -6,7 +6,7 @@ enforced, and a parser's message ("must be a non-empty string") is what a client
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -18,8 +18,8 @@ from api_gateway.openapi import ensure_json_object
 from campus_common.errors import ApiError, NotFound
 from campus_common.idempotency import MAX_KEY_LENGTH, checked_key
 from campus_common.validation import parse_uuid
-from order_service.domain import (MAX_ITEMS, MAX_NAME, MAX_PRICE, MAX_QUANTITY, MAX_TEXT, RUNNER_STEPS, Item,
-                                  OrderStatus, parse_price, parse_quantity, parse_text)
+from campus_common.orders import (MAX_ITEMS, MAX_NAME, MAX_PRICE, MAX_QUANTITY, MAX_TEXT, RUNNER_STEPS, Item,
+                                   OrderStatus, parse_price, parse_quantity, parse_text)
 from saga_workers.registry import SAGA_STATUSES, SAGA_TYPES
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
@@ -49,7 +49,7 @@ def _optional_uuid(value: Any) -> Any:
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _key(value: Any) -> Any:

@@ -24,6 +24,8 @@ from sqlalchemy import text
 from campus_common.config import load_settings
 from campus_common.db import Database
 from saga_workers import metrics as engine_metrics
+from saga_workers import producer
+from saga_workers.engine.store_views import failed_and_stalled_sql
 from saga_workers.registry import REGISTRY, WORKER_QUEUES
 
 bp = Blueprint("metrics", __name__)
@@ -72,11 +74,7 @@ class SagaGauges(Collector):
         yield stalled
 
     def _counts(self) -> list[tuple[str, int, int]]:
-        # Schema names come from the registry, never from a request.
-        parts = [f"SELECT '{d.saga_type}', "
-                 f"(SELECT count(*) FROM {d.schema}.saga_instances WHERE status = 'FAILED'), "
-                 f"(SELECT count(*) FROM {d.schema}.saga_instances WHERE status IN ('STARTED', 'COMPENSATING') "
-                 f"AND updated_at < now() - make_interval(secs => :stall))" for d in REGISTRY.values()]
+        parts = [failed_and_stalled_sql(d.schema, d.saga_type) for d in REGISTRY.values()]
         with self.db.engine.connect() as conn:
             conn.execute(text(f"SET statement_timeout = {int(TIMEOUT_SECONDS * 1000)}"))
             try:
@@ -102,12 +100,10 @@ class SagaGauges(Collector):
 
 def registry_for(db: Database, redis_url: str) -> CollectorRegistry:
     """A registry with the engine's metrics and the scrape-time gauges."""
-    from saga_workers import app as celery_app
-
     registry = CollectorRegistry(auto_describe=False)
     registry.register(engine_metrics.EngineMetrics())
     registry.register(SagaGauges(db, redis_url, load_settings().saga_stall_seconds,
-                                 dict(celery_app.conf.broker_transport_options or {})))
+                                 dict(producer.app().conf.broker_transport_options or {})))
     return registry
 
 

@@ -84,8 +84,10 @@ def deep_cursor(engine, depth: int) -> str:
 
 def measure(gateway_url: str, env: dict[str, str], engine, depth: int) -> tuple[dict[str, float], dict[str, str]]:
     """Every figure once: (label -> ms, label -> EXPLAIN)."""
-    from saga_workers import maintenance, retention
-    from saga_workers.queries import get_saga, versions_in_use, versions_query
+    from saga_workers import accept_timeouts, maintenance, retention
+    from saga_workers.engine.store_upkeep import PURGE_FINISHED, STALLED
+    from saga_workers.engine.store_views import versions_select as versions_query
+    from saga_workers.queries import get_saga, versions_in_use
     from saga_workers.sagas import REGISTRY
 
     admin = Gateway(gateway_url, mint_token(str(uuid.uuid4()), "admin", env))
@@ -102,7 +104,7 @@ def measure(gateway_url: str, env: dict[str, str], engine, depth: int) -> tuple[
 
     figures["one saga end to end (POST -> COMPLETED seen)"] = timed(one_saga, repeat=5)
     figures["sweeper scan (resume_stalled, 4 schemas)"] = timed(maintenance.resume_stalled)
-    figures["accept-timeout scan (fire_due_timeouts)"] = timed(maintenance.fire_due_timeouts)
+    figures["accept-timeout scan (fire_due_timeouts)"] = timed(accept_timeouts.fire_due)
     cursor = deep_cursor(engine, depth)
     # Pages of 10: full pages on the "empty" side too (it holds the ~15 sagas this run started).
     figures["GET /api/sagas first page"] = timed(lambda: admin.expect("GET", "/api/sagas?limit=10", 200))
@@ -122,16 +124,17 @@ def measure(gateway_url: str, env: dict[str, str], engine, depth: int) -> tuple[
     figures["retention: one batch (up to 1000 per type)"] = timed(lambda: retention.purge_finished(
         retention_settings(30)), repeat=1)
     plans = {
-        "sweeper (create_order_saga)": explain(engine, maintenance.STALLED.format(schema="create_order_saga"),
+        "sweeper (create_order_saga)": explain(engine, STALLED.format(schema="create_order_saga"),
                                                {"s": 120, "n": maintenance.BATCH}),
-        "accept-timeout scan": explain(engine, maintenance.DUE_TIMEOUTS, {"n": maintenance.BATCH, "gap": 120}),
+        "accept-timeout scan": explain(engine, accept_timeouts.DUE.format(cancel_schema="cancel_order_saga"),
+                                       {"n": accept_timeouts.BATCH, "gap": 120}),
         "saga list, deep page": explain_page(engine, saga_type=None, status=None, customer_id=None, limit=50,
                                              cursor=cursor or None, order_id=None, created=(None, None)),
         "saga list, status=STARTED": explain_page(engine, saga_type=None, status="STARTED", customer_id=None,
                                                  limit=50, cursor=None, order_id=None, created=(None, None)),
         "saga versions (create_order_saga)": explain_statement(engine, versions_query("create_order_saga")),
         "retention batch (create_order_saga)": explain(
-            engine, retention.PURGE_SAGAS.format(schema="create_order_saga"), {"age": 30 * 86400, "n": 1000}),
+            engine, PURGE_FINISHED.format(schema="create_order_saga"), {"age": 30 * 86400, "n": 1000}),
     }
     assert REGISTRY  # the schemas measured are the registry's
     return figures, plans

@@ -21,7 +21,7 @@ STATUS = "CASE WHEN i % 1000 = 7 THEN 'FAILED' WHEN i % 25 = 3 THEN 'COMPENSATED
 INSTANCES = f"""
 INSERT INTO {{schema}}.saga_instances (saga_id, saga_type, status, current_step, current_step_name,
     definition_version, failed_phase, payload, step_outputs, idempotency_key, order_id, customer_id, runner_id,
-    error, round, version, created_at, updated_at)
+    error, round, created_at, updated_at)
 SELECT md5(:tag || i)::uuid, :type, {STATUS},
     CASE WHEN i % 1000 = 7 THEN :k - 1 ELSE :k END, CASE WHEN i % 1000 = 7 THEN :last END, '1',
     CASE WHEN i % 1000 = 7 THEN 'action' END,
@@ -33,7 +33,7 @@ SELECT md5(:tag || i)::uuid, :type, {STATUS},
     md5('order' || i)::uuid, md5('customer' || (i % 5000))::uuid, md5('runner' || (i % 500))::uuid,
     CASE WHEN i % 1000 = 7 THEN :last || ': InfrastructureFault: connection refused'
          WHEN i % 25 = 3 THEN 'BusinessRefusal: 402 card_declined' END,
-    1, 2 * :k + 1, t, t + interval '300 milliseconds'
+    1, t, t + interval '300 milliseconds'
 FROM {SERIES}
 """
 

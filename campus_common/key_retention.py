@@ -84,7 +84,7 @@ def _due(schema: str, interval: float) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Purge the service's expired keys now and then, after a response went out (no request waits)."""
+    """Purge the service's expired keys now and then, after a response went out (its request never waits)."""
     from flask import current_app  # only the participants' processes need Flask
 
     @app.after_request

@@ -45,8 +45,12 @@ class DecimalJSONProvider(DefaultJSONProvider):
 
 
 def create_service_app(name: str, schema: str, blueprints: Iterable[Blueprint],
-                       test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build a service's Flask app: config from the environment, its database, its blueprints."""
+                       test_config: Mapping[str, Any] | None = None, *, idempotency_keys: bool = True) -> Flask:
+    """Build a service's Flask app: config from the environment, its database, its blueprints.
+
+    ``idempotency_keys``: the service keeps the shared idempotency-key table (participants do;
+    the gateway does not), so it purges expired keys after its responses.
+    """
     settings = load_settings()
     app = Flask(name)
     app.json = DecimalJSONProvider(app)
@@ -60,7 +64,8 @@ def create_service_app(name: str, schema: str, blueprints: Iterable[Blueprint],
     register_request_ids(app)
     app.before_request(_read_body)
     app.add_url_rule("/healthz", "healthz", _healthz)
-    key_retention.init_app(app)
+    if idempotency_keys:
+        key_retention.init_app(app)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app
@@ -143,9 +148,11 @@ def register_request_ids(app: Flask) -> None:
         response.headers[logs.REQUEST_ID_HEADER] = logs.current_request_id() or ""
         level = logging.DEBUG if request.path in QUIET_PATHS else logging.INFO
         elapsed_ms = round((time.perf_counter() - g.get("campus_started", time.perf_counter())) * 1000, 1)
-        log.log(level, "%s %s %s", request.method, request.path, response.status_code,
-                extra={"method": request.method, "path": request.path, "status": response.status_code,
-                       "duration_ms": elapsed_ms})
+        fields = {"method": request.method, "path": request.path, "status": response.status_code,
+                  "duration_ms": elapsed_ms}
+        if key := request.headers.get("Idempotency-Key"):
+            fields["idempotency_key"] = key[:200]  # a saga's call: "{saga_id}:{step}:{phase}", so a saga id finds it
+        log.log(level, "%s %s %s", request.method, request.path, response.status_code, extra=fields)
         return response
 
     @app.teardown_request

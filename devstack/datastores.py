@@ -140,7 +140,7 @@ def stop_legacy_processes(cfg: StackConfig) -> list[str]:
         if f"RUN_DIR={cfg.run_dir}".encode() in environ and is_alive(pid):
             send_group_signal(pid, signal.SIGTERM)
             try:
-                wait_until(lambda: not is_alive(pid), 20, f"{pid_file.stem} to stop")
+                wait_until(lambda: not is_alive(pid), 20, f"{pid_file.stem} to stop")  # noqa: B023
             except TimeoutError:
                 send_group_signal(pid, signal.SIGKILL)
             stopped.append(pid_file.stem)

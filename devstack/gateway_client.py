@@ -9,8 +9,9 @@ from typing import Any
 import requests
 
 from devstack.config import REPO_ROOT, python
+from saga_workers.registry import SagaStatus
 
-TERMINAL_SAGA_STATUSES = frozenset({"COMPLETED", "COMPENSATED", "FAILED"})
+TERMINAL_SAGA_STATUSES = frozenset({SagaStatus.COMPLETED, SagaStatus.COMPENSATED, SagaStatus.FAILED})
 
 
 class GatewayError(RuntimeError):

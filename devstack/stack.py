@@ -50,7 +50,6 @@ def gunicorn_argv(package: str, bind: str, workers: int) -> tuple[str, ...]:
 
 def flask_app(cfg: StackConfig, package: str, port: int) -> Component:
     """``package:create_app()`` under gunicorn, healthy when ``/healthz`` answers 200."""
-    spec = f"{package}:create_app()"
     argv = gunicorn_argv(package, f"127.0.0.1:{port}", cfg.gunicorn_workers)
     url = f"http://127.0.0.1:{port}"
     priority = ENTRY if package == "api_gateway" else PARTICIPANTS

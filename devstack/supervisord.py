@@ -17,6 +17,7 @@ import xmlrpc.client
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 START_SECONDS = 3  # a process must stay up this long to count as started ...
 START_RETRIES = 5  # ... else it is tried again after 1, 2, 3... s, and left FATAL after this many tries
@@ -97,8 +98,8 @@ class _UnixTransport(xmlrpc.client.Transport):
         return _UnixHTTPConnection(self.path, self.timeout)
 
 
-def rpc(run_dir: Path, timeout: float = 10.0) -> xmlrpc.client.ServerProxy:
-    """The ``supervisor.*`` XML-RPC namespace of this stack's supervisord."""
+def rpc(run_dir: Path, timeout: float = 10.0) -> Any:
+    """The ``supervisor.*`` XML-RPC namespace of this stack's supervisord (its answers are untyped)."""
     proxy = xmlrpc.client.ServerProxy("http://localhost", transport=_UnixTransport(str(socket_path(run_dir)), timeout))
     return proxy.supervisor
 

@@ -5,28 +5,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from campus_common.validation import CENTS, InvalidInput, checked_text, money
+from campus_common.orders import (MAX_ITEMS, MAX_NAME, MAX_PRICE, MAX_QUANTITY, MAX_TEXT, RUNNER_STEPS, Item,
+                                  OrderStatus, parse_price, parse_quantity, parse_text)
+from campus_common.validation import CENTS, InvalidInput
 
-# Bounds that keep any total inside numeric(12,2) and any request reasonably small.
-MAX_ITEMS, MAX_QUANTITY, MAX_PRICE, MAX_NAME, MAX_TEXT = 100, 1000, Decimal("10000.00"), 200, 500
-
-
-class OrderStatus(str, Enum):
-    """Where an order is in its life."""
-
-    PENDING = "PENDING"
-    CREATED = "CREATED"
-    ACCEPTED = "ACCEPTED"
-    PLACED = "PLACED"
-    ON_THE_WAY = "ON_THE_WAY"
-    DELIVERED = "DELIVERED"
-    COMPLETED = "COMPLETED"
-    CANCELLED = "CANCELLED"
-
+__all__ = ["CANCELLABLE", "MAX_ITEMS", "MAX_NAME", "MAX_PRICE", "MAX_QUANTITY", "MAX_TEXT", "RUNNER_STEPS", "STAMPS",
+           "TRANSITIONS", "Fees", "InvalidInput", "Item", "Order", "OrderStatus", "can_transition", "compute_fees",
+           "parse_price", "parse_quantity", "parse_text", "validate_items"]
 
 _S = OrderStatus
 TRANSITIONS: frozenset[tuple[OrderStatus, OrderStatus]] = frozenset({
@@ -34,9 +22,6 @@ TRANSITIONS: frozenset[tuple[OrderStatus, OrderStatus]] = frozenset({
     (_S.ON_THE_WAY, _S.DELIVERED), (_S.DELIVERED, _S.COMPLETED),
     (_S.PENDING, _S.CANCELLED), (_S.CREATED, _S.CANCELLED), (_S.ACCEPTED, _S.CREATED),
 })
-# The assigned runner moves the order along these, one step at a time: target -> required status.
-RUNNER_STEPS: Mapping[OrderStatus, OrderStatus] = {
-    _S.PLACED: _S.ACCEPTED, _S.ON_THE_WAY: _S.PLACED, _S.DELIVERED: _S.ON_THE_WAY}
 # The timestamp each status stamps when an order enters it.
 STAMPS: Mapping[OrderStatus, str] = {
     _S.ACCEPTED: "accepted_at", _S.PLACED: "placed_at", _S.ON_THE_WAY: "picked_up_at",
@@ -47,19 +32,6 @@ CANCELLABLE: frozenset[OrderStatus] = frozenset(a for a, b in TRANSITIONS if b i
 def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
     """True when the status machine allows ``current -> target``."""
     return (current, target) in TRANSITIONS
-
-
-@dataclass(frozen=True)
-class Item:
-    """One line of an order."""
-
-    name: str
-    price: Decimal
-    quantity: int
-
-    def to_json(self) -> dict[str, Any]:
-        """The item as stored and served: price as a two-place string."""
-        return {"name": self.name, "price": str(self.price), "quantity": self.quantity}
 
 
 @dataclass(frozen=True)
@@ -111,27 +83,6 @@ def compute_fees(items: Iterable[Item], delivery_fee: Decimal) -> Fees:
     """food_fee = sum(price x quantity) in cents; the flat delivery fee on top."""
     food = sum((item.price * item.quantity for item in items), Decimal("0"))
     return Fees(food.quantize(CENTS), Decimal(delivery_fee).quantize(CENTS, ROUND_HALF_UP))
-
-
-def parse_text(value: Any, max_length: int = MAX_TEXT) -> str:
-    """A non-empty string of at most ``max_length`` characters, surrounding blanks removed."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a non-empty string")
-    if len(value) > max_length:
-        raise ValueError(f"must be at most {max_length} characters")
-    return checked_text(value.strip())
-
-
-parse_price = money(MAX_PRICE)
-
-
-def parse_quantity(value: Any) -> int:
-    """A quantity: a whole JSON integer from 1 up."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("must be an integer")
-    if not 1 <= value <= MAX_QUANTITY:
-        raise ValueError(f"must be between 1 and {MAX_QUANTITY}")
-    return value
 
 
 def validate_items(raw: Any) -> tuple[Item, ...]:

@@ -17,7 +17,7 @@ from order_service.models import orders
 
 def add(session: Session, command: CreateOrder, fees: Fees, create_key: str | None = None) -> Order | None:
     """Insert a PENDING order (made by the request ``create_key``); None when its id is taken."""
-    statement = insert(orders).values(create_key=create_key, 
+    statement = insert(orders).values(create_key=create_key,
         order_id=command.order_id, customer_id=command.customer_id, saga_id=command.saga_id,
         items=[item.to_json() for item in command.items], food_fee=fees.food_fee,
         delivery_fee=fees.delivery_fee, store_location=command.store_location,

@@ -1,4 +1,7 @@
-"""The Celery app: one queue per saga type, at-least-once delivery, no result backend."""
+"""The Celery configuration: one queue per saga type, at-least-once delivery, no result backend.
+
+The worker app itself (every saga type's tasks) is built by ``saga_workers.bootstrap``.
+"""
 from __future__ import annotations
 
 from celery import Celery
@@ -8,11 +11,12 @@ from kombu import Queue
 from campus_common.config import Settings, load_settings
 from campus_common.db import dispose_engines
 from campus_common.logs import configure_logging
-from saga_workers import metrics_server, worker_logging  # noqa: F401 - connect Celery's signals
+from campus_common.service_auth import SAGA_WORKERS, ServiceAuthNotConfigured, require_signing_key
+from saga_workers import broker_outage, metrics_server, worker_logging  # noqa: F401 - connect Celery's signals
 from saga_workers.dispatch import PRIORITY_STEPS
 from saga_workers.registry import MAINTENANCE_QUEUE, REGISTRY
 
-__all__ = ["MAINTENANCE_QUEUE", "celery_config", "configure", "create_celery_app"]
+__all__ = ["MAINTENANCE_QUEUE", "celery_config", "configure"]
 
 
 def celery_config(settings: Settings, saga_types: list[str]) -> dict:
@@ -55,26 +59,12 @@ def celery_config(settings: Settings, saga_types: list[str]) -> dict:
     )
 
 
-def create_celery_app() -> Celery:
-    """Build the app with every saga type's tasks registered."""
-    from saga_workers.tasks import register_maintenance_tasks, register_saga_tasks
-
-    celery = Celery("saga_workers")
-    configure(celery)
-    for definition in REGISTRY.values():
-        register_saga_tasks(celery, definition)
-    register_maintenance_tasks(celery)
-    return celery
-
-
 def configure(celery: Celery, settings: Settings | None = None) -> None:
     """Apply configuration from the environment.
 
     Tests call it again after pointing the environment at their own Redis: it must happen before
     the app first publishes, since Celery's producer pool keeps the broker it was built with.
     """
-    from saga_workers import broker_outage
-
     broker_outage.install()  # a Redis outage must not stop a worker (celery/kombu 5.7.0; see the module)
     settings = settings or load_settings()
     celery.conf.update(celery_config(settings, list(REGISTRY)))
@@ -84,8 +74,6 @@ def configure(celery: Celery, settings: Settings | None = None) -> None:
 @worker_init.connect
 def _refuse_to_start_without_a_service_key(**_: object) -> None:
     # A worker that cannot authenticate to the participants would fail every step: stop it at once.
-    from campus_common.service_auth import SAGA_WORKERS, ServiceAuthNotConfigured, require_signing_key
-
     try:
         require_signing_key(SAGA_WORKERS)
     except ServiceAuthNotConfigured as exc:

@@ -6,8 +6,12 @@ from typing import Any
 import click
 
 from campus_common import jsonutil
+from saga_workers.celery_app import configure
+from saga_workers.cli_env import point_at_stack
 from saga_workers.cli_output import format_attempts, format_list, format_timeline
+from saga_workers.queries import LIVE, get_saga, list_sagas, versions_in_use
 from saga_workers.registry import SAGA_STATUSES, SAGA_TYPES, SagaStatus
+from saga_workers.service import SagaNotCancellable, SagaNotFound, SagaNotRetryable, cancel_saga, retry_saga
 
 PAGE = 200
 
@@ -21,16 +25,12 @@ def _echo_json(data: Any) -> None:
 @click.pass_context
 def saga(ctx: click.Context) -> None:
     """Point the command at one stack before anything touches Postgres or Redis."""
-    from saga_workers.cli_env import point_at_stack
-
     try:
         point_at_stack()
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     app = getattr(ctx.obj, "app", None)
     if app is not None:  # under `celery -A`: the app was configured at import, before stack.env was read
-        from saga_workers.celery_app import configure
-
         configure(app)
 
 
@@ -41,8 +41,6 @@ def saga(ctx: click.Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON ({sagas: [...]}) for scripts.")
 def list_command(status: str | None, saga_type: str | None, limit: int, as_json: bool) -> None:
     """List sagas, newest first."""
-    from saga_workers.queries import list_sagas
-
     items, _ = list_sagas(saga_type=saga_type, status=status, limit=limit)
     if as_json:
         _echo_json({"sagas": items})
@@ -56,8 +54,6 @@ def list_command(status: str | None, saga_type: str | None, limit: int, as_json:
 @click.option("--attempts", is_flag=True, help="Also list every attempt with its idempotency key and error.")
 def show_command(saga_id: str, as_json: bool, attempts: bool) -> None:
     """Show one saga with its step timeline."""
-    from saga_workers.queries import get_saga
-
     found = get_saga(saga_id, detail=as_json or attempts)
     if found is None:
         raise click.ClickException(f"no saga with id {saga_id}")
@@ -75,8 +71,6 @@ def show_command(saga_id: str, as_json: bool, attempts: bool) -> None:
 @click.option("--type", "saga_type", type=click.Choice(sorted(SAGA_TYPES)), help="With --status: only this type.")
 def retry_command(saga_id: str | None, status: str | None, saga_type: str | None) -> None:
     """Resume a FAILED saga where it stopped (unfinished compensation goes on), or all with --status FAILED."""
-    from saga_workers.service import SagaNotFound, SagaNotRetryable, retry_saga
-
     if (saga_id is None) == (status is None):
         raise click.UsageError("give a SAGA_ID or --status FAILED, not both")
     if saga_type and saga_id:
@@ -99,8 +93,6 @@ def retry_command(saga_id: str | None, status: str | None, saga_type: str | None
 
 def _all_ids(status: str | None, saga_type: str | None) -> list[str]:
     """Every saga id matching, read in full before any retry changes what matches."""
-    from saga_workers.queries import list_sagas
-
     ids, cursor = [], None
     while True:
         items, cursor = list_sagas(saga_type=saga_type, status=status, limit=PAGE, cursor=cursor)
@@ -113,8 +105,6 @@ def _all_ids(status: str | None, saga_type: str | None) -> list[str]:
 @click.argument("saga_id")
 def cancel_command(saga_id: str) -> None:
     """Stop a running saga before its pivot and compensate what took effect (refused past the pivot)."""
-    from saga_workers.service import SagaNotCancellable, SagaNotFound, cancel_saga
-
     try:
         result = cancel_saga(saga_id)
     except SagaNotFound:
@@ -124,12 +114,9 @@ def cancel_command(saga_id: str) -> None:
     click.echo(f"saga {saga_id} cancelled: {result['status']}")
 
 
-
 @saga.command(name="versions")
 def versions_command() -> None:
     """Definition versions per saga type, and how many unfinished or FAILED sagas still need each."""
-    from saga_workers.queries import LIVE, versions_in_use
-
     click.echo(f"{'type':<15} {'version':<18} {'newest':<7} {'declared':<9} "
                + " ".join(f"{s:>12}" for s in LIVE) + "  verdict")
     for row in versions_in_use():

@@ -1,28 +1,25 @@
-"""Read models for the saga views (gateway, CLI): one saga with its timeline, or a page of sagas."""
+"""Read models for the saga views (gateway, CLI): one saga with its timeline, or a page of sagas.
+
+The statements are the store's (``engine.store_upkeep``); this module folds rows into views.
+"""
 from __future__ import annotations
 
 import base64
-import functools
 import json
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import MetaData, Table, func, select, tuple_, union_all
+from sqlalchemy import Select, select, union_all
 
 from campus_common.config import load_settings
 from campus_common.db import Database
-from saga_workers.engine.status import SagaStatus, idempotency_key
-from saga_workers.engine.tables import instances, step_log, translate
-from saga_workers.sagas import REGISTRY
-from saga_workers.service import SagaNotFound, find_saga_type, pinned_definition
+from saga_workers import sagas
+from saga_workers.engine.status import idempotency_key
+from saga_workers.engine.store_views import LIVE, SUMMARY_COLUMNS, page_select, versions_select
+from saga_workers.service import SagaNotFound, find_store, pinned_definition
 
-SUMMARY_COLUMNS = ("saga_id", "saga_type", "status", "order_id", "customer_id", "runner_id", "current_step",
-                   "definition_version", "error", "created_at", "updated_at")
-
-
-def _database() -> Database:
-    return Database(load_settings().database_url)
+__all__ = ["LIVE", "get_saga", "list_sagas", "page_query", "timeline", "versions_in_use"]
 
 
 def _summary(row: Any) -> dict[str, Any]:
@@ -39,18 +36,15 @@ def get_saga(saga_id: str, detail: bool = False) -> dict[str, Any] | None:
     ``detail`` (operators: console, CLI) adds the saga's input, each step's output and every attempt.
     """
     try:
-        definition = REGISTRY[find_saga_type(saga_id)]
+        store = find_store(saga_id)
     except SagaNotFound:
         return None
-    options = {"schema_translate_map": translate(definition.schema)}
-    with _database().unit_of_work() as session:
-        row = session.execute(select(instances).where(instances.c.saga_id == saga_id)
-                              .execution_options(**options)).one()
-        attempts = session.execute(select(step_log).where(step_log.c.saga_id == saga_id).order_by(step_log.c.id)
-                                   .execution_options(**options)).all()
-    saga = {**_summary(row), "steps": timeline(attempts)}
+    row, attempts = store.load(saga_id), store.attempts(saga_id)
+    if row is None:
+        return None  # purged between the look-up and the read
+    saga = {**_summary(row), "steps": timeline(list(attempts))}
     if detail:
-        order = {step.name: index for index, step in enumerate(definition.steps)}  # JSONB keeps no order
+        order = {step.name: index for index, step in enumerate(store.definition.steps)}  # JSONB keeps no order
         outputs = dict(sorted(row.step_outputs.items(), key=lambda item: order.get(item[0], len(order))))
         saga.update(input=row.payload, outputs=outputs, attempts=[_attempt(a) for a in attempts])
     return saga
@@ -91,6 +85,10 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise ValueError("invalid cursor") from exc
 
 
+def _database() -> Database:
+    return Database(load_settings().database_url)
+
+
 def list_sagas(*, saga_type: str | None = None, status: str | None = None, customer_id: str | None = None,
                limit: int = 50, cursor: str | None = None, order_id: str | None = None,
                created: tuple[datetime | None, datetime | None] = (None, None)) -> tuple[list[dict[str, Any]], str | None]:
@@ -100,70 +98,32 @@ def list_sagas(*, saga_type: str | None = None, status: str | None = None, custo
     """
     ordered = page_query(saga_type=saga_type, status=status, customer_id=customer_id, limit=limit, cursor=cursor,
                          order_id=order_id, created=created)
-    with _database().unit_of_work() as session:
-        rows = session.execute(ordered).all()
+    with _database().transaction() as conn:
+        rows = conn.execute(ordered).all()
     items = [_summary(row) for row in rows[:limit]]
     return items, (_encode_cursor(items[-1]) if len(rows) > limit else None)
 
 
 def page_query(*, saga_type: str | None, status: str | None, customer_id: str | None, limit: int,
-               cursor: str | None, order_id: str | None, created: tuple[datetime | None, datetime | None]):
+               cursor: str | None, order_id: str | None, created: tuple[datetime | None, datetime | None]) -> Select:
     """The statement of one page (``limit`` + 1 rows, to know whether another page follows)."""
-    types = [saga_type] if saga_type else list(REGISTRY)
-    if any(t not in REGISTRY for t in types):
+    types = [saga_type] if saga_type else list(sagas.REGISTRY)
+    if any(t not in sagas.REGISTRY for t in types):
         raise ValueError(f"unknown saga type {saga_type!r}")
     after = _decode_cursor(cursor) if cursor else None
     filters = {"status": status, "customer_id": customer_id, "order_id": order_id}
-    parts = [_select_page(REGISTRY[t].schema, filters, created, after, limit) for t in types]
+    parts = [page_select(sagas.REGISTRY[t].schema, filters, created, after, limit) for t in types]
     query = union_all(*parts).subquery()
     return select(query).order_by(query.c.created_at.desc(), query.c.saga_id.desc()).limit(limit + 1)
 
 
-@functools.cache
-def _instances_in(schema: str) -> Table:
-    """The instances table bound to one saga schema (a UNION names several schemas at once)."""
-    return instances.to_metadata(MetaData(), schema=schema)
-
-
-def _select_page(schema: str, filters: dict[str, str | None], created: tuple[datetime | None, datetime | None],
-                 after: tuple | None, limit: int):
-    table = _instances_in(schema)
-    columns = [table.c[name] for name in (*SUMMARY_COLUMNS, "current_step_name")]
-    conditions = [table.c[name] == value for name, value in filters.items() if value]
-    if created[0]:
-        conditions.append(table.c.created_at >= created[0])
-    if created[1]:
-        conditions.append(table.c.created_at < created[1])
-    if after:
-        created_at, saga_id = after
-        # A row comparison is one range bound on the (created_at, saga_id) index: a deep page costs
-        # what the first does (the equivalent OR is a filter over every newer row).
-        conditions.append(tuple_(table.c.created_at, table.c.saga_id)
-                          < tuple_(created_at, saga_id, types=[table.c.created_at.type, table.c.saga_id.type]))
-    stmt = select(*columns).where(*conditions)
-    return stmt.order_by(table.c.created_at.desc(), table.c.saga_id.desc()).limit(limit + 1)
-
-
-LIVE = (SagaStatus.STARTED, SagaStatus.COMPENSATING, SagaStatus.FAILED)  # FAILED sagas can be retried: they still need their version
-
-
-def versions_query(schema: str):
-    """Live sagas per (definition version, status): the partial index on live sagas answers it."""
-    table = _instances_in(schema)
-    return select(table.c.definition_version, table.c.status, func.count()).where(
-        table.c.status.in_(LIVE)).group_by(table.c.definition_version, table.c.status)
-
-
 def versions_in_use() -> list[dict[str, Any]]:
     """Per saga type and definition version: declared here? newest? how many live sagas need it."""
-    from saga_workers import sagas
-
     report = []
-    with _database().unit_of_work() as session:
-        for saga_type, definition in REGISTRY.items():
-            counted = session.execute(versions_query(definition.schema)).all()
+    with _database().transaction() as conn:
+        for saga_type, definition in sagas.REGISTRY.items():
             in_use: dict[str, dict[str, int]] = {}
-            for version, status, count in counted:
+            for version, status, count in conn.execute(versions_select(definition.schema)).all():
                 in_use.setdefault(version, dict.fromkeys(LIVE, 0))[status] = count
             declared = sagas.VERSIONS.declared(saga_type)
             for version in dict.fromkeys([*declared, *in_use]):

@@ -11,37 +11,21 @@ the whole table).
 from __future__ import annotations
 
 import logging
-
-from sqlalchemy import text
+from collections.abc import Callable
 
 from campus_common.config import Settings, load_settings
 from campus_common.db import Database
-from saga_workers.sagas import REGISTRY
+from saga_workers import accept_timeouts, sagas, service
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
 
-PURGE_SAGAS = """
-DELETE FROM {schema}.saga_instances WHERE saga_id = ANY(ARRAY(
-    SELECT saga_id FROM {schema}.saga_instances
-    WHERE status IN ('COMPLETED', 'COMPENSATED') AND updated_at < now() - make_interval(secs => :age)
-    ORDER BY updated_at LIMIT :n FOR UPDATE SKIP LOCKED))
-"""
-# A timer whose order's sagas are over (disarmed, or fired and done) is history too.
-PURGE_TIMERS = """
-DELETE FROM saga_timers.accept_timeouts WHERE order_id = ANY(ARRAY(
-    SELECT order_id FROM saga_timers.accept_timeouts
-    WHERE status IN ('DISARMED', 'FIRED') AND updated_at < now() - make_interval(secs => :age)
-    ORDER BY updated_at LIMIT :n FOR UPDATE SKIP LOCKED))
-"""
 
-
-def _purge(db: Database, statement: str, settings: Settings) -> int:
+def _batches(purge: Callable[[], int], settings: Settings) -> int:
+    """Run ``purge`` (one short transaction of at most a batch) until a batch comes back short, or the cap."""
     purged = 0
     for _ in range(settings.saga_retention_max_batches):
-        with db.unit_of_work() as session:
-            rowcount = session.execute(text(statement), {"age": settings.saga_retention_days * DAY,
-                                                         "n": settings.saga_retention_batch}).rowcount
+        rowcount = purge()
         purged += rowcount
         if rowcount < settings.saga_retention_batch:
             break
@@ -51,9 +35,13 @@ def _purge(db: Database, statement: str, settings: Settings) -> int:
 def purge_finished(settings: Settings | None = None) -> dict[str, int]:
     """Delete finished sagas (and timers) older than the retention age; return how many per schema."""
     settings = settings or load_settings()
+    age, batch = settings.saga_retention_days * DAY, settings.saga_retention_batch
+    purged = {}
+    for definition in sagas.REGISTRY.values():
+        store = service.store_of(definition)
+        purged[store.definition.schema] = _batches(lambda: store.purge_finished(age, batch), settings)  # noqa: B023
     db = Database(settings.database_url)
-    purged = {d.schema: _purge(db, PURGE_SAGAS.format(schema=d.schema), settings) for d in REGISTRY.values()}
-    purged["saga_timers"] = _purge(db, PURGE_TIMERS, settings)
+    purged["saga_timers"] = _batches(lambda: accept_timeouts.purge_over(db, age, batch), settings)
     if any(purged.values()):
         log.info("retention: purged %s (older than %s days)", purged, settings.saga_retention_days)
     return purged

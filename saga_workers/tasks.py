@@ -6,7 +6,7 @@ from collections.abc import Callable
 from celery import Celery, Task
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from saga_workers import dispatch, maintenance, telemetry, retention
+from saga_workers import accept_timeouts, dispatch, maintenance, retention, telemetry
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.runner import Next, Verdict
 from saga_workers.runtime import runner_for
@@ -139,7 +139,7 @@ def register_maintenance_tasks(app: Celery) -> None:
     @app.task(name="saga.maintenance.fire_due_timeouts", acks_late=True, **DB_RETRY)
     def fire_due_timeouts() -> int:
         """Start cancel_order for every accept deadline that passed (once per order)."""
-        return maintenance.fire_due_timeouts()
+        return accept_timeouts.fire_due()
 
     @app.task(name="saga.maintenance.resume_stalled", acks_late=True, **DB_RETRY)
     def resume_stalled() -> int:

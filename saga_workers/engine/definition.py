@@ -10,7 +10,7 @@ from typing import Any
 from saga_workers.engine.context import StepContext
 from saga_workers.engine.status import SagaStatus
 
-Action = Callable[[StepContext], dict[str, Any] | None]
+Action = Callable[[StepContext], Any]  # a step record, a dict, or None
 
 
 @dataclass(frozen=True)

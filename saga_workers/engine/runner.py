@@ -13,6 +13,7 @@ from saga_workers.engine.decision import (Failure, Next, Verdict, after_action_f
                                           after_crash, backoff, classify)
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.observer import StepObserver
+from saga_workers.engine.status import SagaStatus
 from saga_workers.engine.store import ACTION, COMPENSATION, Attempt, SagaStore, Undone
 
 __all__ = ["Failure", "Next", "SagaRunner", "Verdict", "backoff", "classify", "describe"]
@@ -68,7 +69,7 @@ class SagaRunner:
 
     def _not_due(self, saga_id: str, index: int) -> Verdict:
         row = self.store.load(saga_id)
-        if row is not None and row.status in ("STARTED", "COMPLETED") and row.current_step > index:
+        if row is not None and row.status in (SagaStatus.STARTED, SagaStatus.COMPLETED) and row.current_step > index:
             return Verdict(Next.CONTINUE)  # a redelivered step already done: the chain goes on
         return Verdict(Next.STOP)
 
@@ -119,9 +120,9 @@ class SagaRunner:
         row = self.store.load(saga_id)
         if row is None:
             return Verdict(Next.STOP)
-        if row.status == "COMPENSATING":
+        if row.status == SagaStatus.COMPENSATING:
             return Verdict(Next.COMPENSATE)
-        if row.status != "STARTED":
+        if row.status != SagaStatus.STARTED:
             return Verdict(Next.STOP)
         index = row.current_step
         step = self.definition.step(index)

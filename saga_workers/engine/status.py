@@ -14,6 +14,8 @@ class SagaStatus(StrEnum):
     FAILED = "FAILED"
 
 
+ACTION, COMPENSATION = "action", "compensation"  # the two phases of a step, in the step log and the key
+
 IDEMPOTENCY_KEY_FORMAT = "{saga_id}:{step}:{phase}"
 
 

@@ -7,10 +7,11 @@ trip that is its own transaction, instead of BEGIN, two or three statements and 
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from sqlalchemy import TextClause, and_, bindparam, func, insert, select, text, update
 
+from saga_workers.engine.status import SagaStatus
 from saga_workers.engine.tables import instances, step_log, translate
 
 
@@ -21,9 +22,10 @@ class _HotStatements:
         options = {"schema_translate_map": translate(schema)}
         saga = bindparam("b_saga_id", type_=instances.c.saga_id.type)
         index = bindparam("b_index", type_=instances.c.current_step.type)
-        waiting = and_(instances.c.saga_id == saga, instances.c.status == "STARTED", instances.c.current_step == index)
+        waiting = and_(instances.c.saga_id == saga, instances.c.status == SagaStatus.STARTED,
+                       instances.c.current_step == index)
         self.claim = update(instances).where(waiting).values(
-            updated_at=func.now(), version=instances.c.version + 1).returning(
+            updated_at=func.now()).returning(
             instances.c.round, instances.c.payload, instances.c.step_outputs,
             instances.c.request_id).execution_options(**options)
         phase, round_ = bindparam("b_phase", type_=step_log.c.phase.type), bindparam("b_round", type_=step_log.c.round.type)
@@ -60,7 +62,7 @@ WITH done AS (
 advanced AS (
     UPDATE {s}.saga_instances SET current_step = :index + 1, current_step_name = :next_name,
         step_outputs = step_outputs || CAST(:recorded AS jsonb), status = :status, error = NULL,
-        updated_at = now(), version = version + 1
+        updated_at = now()
     WHERE saga_id = :saga_id AND status = 'STARTED' AND current_step = :index
     RETURNING round)
 """
@@ -81,7 +83,7 @@ def _quoted(schema: str) -> str:
     return '"' + schema.replace('"', '""') + '"'
 
 
-@lru_cache(maxsize=None)
+@cache
 def statements_for(schema: str) -> _HotStatements:
     """The statements of one saga schema (built on first use)."""
     return _HotStatements(schema)

@@ -5,20 +5,18 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import case, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campus_common.db import Database
 from campus_common import jsonutil
-from saga_workers.engine import order_lock
 from saga_workers.engine.definition import SagaDefinition
+from saga_workers.engine.status import ACTION, COMPENSATION, SagaStatus
 from saga_workers.engine.step_sql import statements_for
+from saga_workers.engine.store_upkeep import SagaUpkeep
 from saga_workers.engine.tables import instances, step_log, translate
 from saga_workers.engine.versions import Pin
 
-ACTION, COMPENSATION = "action", "compensation"
 
 
 class Undone(Enum):
@@ -39,8 +37,8 @@ class Attempt:
     request_id: str | None = None  # of the request that started the saga (logs, X-Request-ID)
 
 
-class SagaStore:
-    """Reads and writes one saga type's schema."""
+class SagaStore(SagaUpkeep):
+    """Reads and writes one saga type's schema: a step's hot path here, operators' and upkeep's in SagaUpkeep."""
 
     def __init__(self, db: Database, definition: SagaDefinition) -> None:
         self.db, self.definition = db, definition
@@ -56,44 +54,6 @@ class SagaStore:
 
     def _lock(self, session: Session, saga_id: str) -> Any:
         return self._exec(session, select(instances).where(instances.c.saga_id == saga_id).with_for_update()).first()
-
-    def create(self, saga_id: str, payload: dict[str, Any], idempotency_key: str | None,
-               request_id: str | None = None) -> tuple[str, bool]:
-        """Insert a STARTED saga; with a known idempotency key return the existing one instead."""
-        values = dict(saga_id=saga_id, saga_type=self.definition.saga_type, status="STARTED", current_step=0,
-                      definition_version=self.definition.version, current_step_name=self.definition.name_at(0),
-                      payload=payload, step_outputs={}, idempotency_key=idempotency_key,
-                      order_id=payload.get("order_id"), customer_id=payload.get("customer_id"),
-                      runner_id=payload.get("runner_id"), round=1, version=1, request_id=request_id,
-                      created_at=func.now(), updated_at=func.now())
-        for _ in range(3):  # the lock's holder may finish between the refused insert and the look-up
-            try:
-                return self._insert(values, idempotency_key)
-            except IntegrityError as exc:
-                if not order_lock.is_lock_conflict(exc):
-                    raise
-            holder = self._order_holder(values["order_id"])
-            if holder is not None:
-                raise order_lock.SagaInProgress(self.definition.saga_type, values["order_id"], *holder)
-        raise order_lock.SagaInProgress(self.definition.saga_type, values["order_id"], None, None)
-
-    def _insert(self, values: dict[str, Any], idempotency_key: str | None) -> tuple[str, bool]:
-        with self._session() as session:
-            stmt = pg_insert(instances).values(**values).on_conflict_do_nothing(
-                index_elements=["idempotency_key"]).returning(instances.c.saga_id)
-            created = self._exec(session, stmt).scalar()
-            if created:
-                return str(created), True
-            existing = self._exec(session, select(instances.c.saga_id).where(
-                instances.c.idempotency_key == idempotency_key)).scalar_one()
-            return str(existing), False
-
-    def _order_holder(self, order_id: str) -> tuple[str, str] | None:
-        """(saga_id, status) of the saga holding the order's lock, if any."""
-        with self._session() as session:
-            row = self._exec(session, select(instances.c.saga_id, instances.c.status).where(
-                instances.c.order_id == order_id, instances.c.status.in_(order_lock.HOLDING))).first()
-            return (str(row.saga_id), row.status) if row else None
 
     def load(self, saga_id: str) -> Any:
         """The saga row, or None."""
@@ -112,16 +72,6 @@ class SagaStore:
                 step_log.c.saga_id == saga_id)).all()
         return Pin(self.definition.saga_type, row.definition_version, row.current_step, row.current_step_name,
                    frozenset((r.step_index, r.step_name) for r in ran))
-
-    def stop_unrunnable(self, saga_id: str, error: str) -> bool:
-        """An unfinished saga no declared definition can run stops FAILED where it was; False if finished."""
-        with self._session() as session:
-            phase = case((instances.c.status == "COMPENSATING", COMPENSATION), else_=ACTION)
-            stmt = update(instances).where(instances.c.saga_id == saga_id,
-                                           instances.c.status.in_(("STARTED", "COMPENSATING")))
-            return self._exec(session, stmt.values(status="FAILED", failed_phase=phase, error=error,
-                                                   updated_at=func.now(), version=instances.c.version + 1)
-                              ).rowcount == 1
 
     def begin_action(self, saga_id: str, index: int) -> Attempt | None:
         """Record a RUNNING attempt of step ``index`` if the saga is STARTED and waiting for it."""
@@ -146,7 +96,7 @@ class SagaStore:
 
     def _touch(self, session: Session, saga_id: str, **values: Any) -> int:
         stmt = update(instances).where(instances.c.saga_id == saga_id).values(
-            updated_at=func.now(), version=instances.c.version + 1, **values)
+            updated_at=func.now(), **values)
         return self._exec(session, stmt).rowcount
 
     def _finish_log(self, session: Session, log_id: int, status: str, error: str | None = None,
@@ -160,7 +110,7 @@ class SagaStore:
         last = index == len(self.definition.steps) - 1
         with self.db.autocommit() as conn:  # one statement: its own transaction
             return conn.execute(self._hot.finish_last, self._finish_params(
-                saga_id, attempt, output, "COMPLETED" if last else "STARTED")).first() is not None
+                saga_id, attempt, output, SagaStatus.COMPLETED if last else SagaStatus.STARTED)).first() is not None
 
     def _finish_params(self, saga_id: str, attempt: Attempt, output: Any, status: str) -> dict[str, Any]:
         index = attempt.step_index
@@ -186,7 +136,7 @@ class SagaStore:
         RUNNING attempt it counts as maybe done for compensation until it finishes.
         """
         index = attempt.step_index
-        params = self._finish_params(saga_id, attempt, output, "STARTED")
+        params = self._finish_params(saga_id, attempt, output, SagaStatus.STARTED)
         params["claimed_name"] = self.definition.step(index + 1).name
         with self.db.autocommit() as conn:
             row = conn.execute(self._hot.finish_and_claim, params).first()
@@ -215,39 +165,26 @@ class SagaStore:
         """STARTED at step ``index`` -> COMPENSATING; False when the saga moved on meanwhile."""
         with self._session() as session:
             row = self._lock(session, saga_id)
-            if row is None or row.status != "STARTED" or row.current_step != index:
+            if row is None or row.status != SagaStatus.STARTED or row.current_step != index:
                 return False
-            self._touch(session, saga_id, status="COMPENSATING", error=error)
+            self._touch(session, saga_id, status=SagaStatus.COMPENSATING, error=error)
             return True
-
-    def cancel(self, saga_id: str, error: str) -> str | None:
-        """An operator's cancel: STARTED before the pivot -> COMPENSATING; else why not (None: done)."""
-        with self._session() as session:
-            row = self._lock(session, saga_id)  # serializes with begin_action and finish_action
-            if row is None:
-                return "no such saga"
-            attempts = self._exec(session, select(step_log.c.step_index, step_log.c.phase, step_log.c.status,
-                                                  step_log.c.outcome_unknown).where(step_log.c.saga_id == saga_id))
-            refusal = self.definition.cancel_refusal(row.status, row.current_step, attempts.all())
-            if refusal is None:
-                self._touch(session, saga_id, status="COMPENSATING", error=error)
-            return refusal
 
     def mark_failed(self, saga_id: str, phase: str, error: str) -> None:
         """The saga stops, visibly, for an operator: FAILED with the error and where it failed."""
         with self._session() as session:
-            self._touch(session, saga_id, status="FAILED", failed_phase=phase, error=error)
+            self._touch(session, saga_id, status=SagaStatus.FAILED, failed_phase=phase, error=error)
 
     def begin_compensation(self, saga_id: str) -> Attempt | Undone | None:
         """The next compensation to run as a RUNNING attempt; ``Undone.ALL`` (now COMPENSATED) when none
         is left; None when the saga is not COMPENSATING."""
         with self._session() as session:
             row = self._lock(session, saga_id)
-            if row is None or row.status != "COMPENSATING":
+            if row is None or row.status != SagaStatus.COMPENSATING:
                 return None
             pending = self._pending_compensations(session, saga_id)
             if not pending:
-                self._touch(session, saga_id, status="COMPENSATED")
+                self._touch(session, saga_id, status=SagaStatus.COMPENSATED)
                 return Undone.ALL
             return self._begin(session, row, pending[0], COMPENSATION)
 

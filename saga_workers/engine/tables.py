@@ -27,7 +27,6 @@ instances = Table(
     Column("error", Text),
     Column("request_id", Text),  # the request that started it; its participant calls carry it
     Column("round", Integer, nullable=False),
-    Column("version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )

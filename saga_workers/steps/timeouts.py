@@ -1,4 +1,8 @@
-"""The accept-timeout: a deadline row in Postgres (schema saga_timers) that beat scans."""
+"""The accept-timeout's steps: arm the order's deadline (create_order), disarm it (accept_order, cancel_order).
+
+The deadline is a row in Postgres (schema saga_timers) that beat scans; firing it, firing it again
+and purging it are ``saga_workers.accept_timeouts``.
+"""
 from __future__ import annotations
 
 from typing import Any

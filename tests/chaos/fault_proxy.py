@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.client
 import random
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -126,7 +125,7 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             try:
                 status, reason_headers, payload = self._forward(body, headers)
-            except (ConnectionError, socket.timeout, http.client.HTTPException, OSError):
+            except (TimeoutError, ConnectionError, http.client.HTTPException, OSError):
                 self._drop_upstream()
                 proxy.stats.add("dropped")
                 self.close_connection = True  # the caller sees the connection die, as with the real thing

@@ -4,7 +4,7 @@ Builds the repository's Dockerfile, starts a Redis broker container and one saga
 container running the production worker command, and checks that the worker answers a ping
 and consumes its saga queue. Needs a Docker engine: without one the module is skipped.
 
-pytest-celery's plugin stays disabled (``-p no:celery`` in setup.cfg, so it cannot shadow
+pytest-celery's plugin stays disabled (``-p no:celery`` in pyproject.toml, so it cannot shadow
 Celery's in-process fixtures used elsewhere); this module imports its fixtures for itself.
 """
 from __future__ import annotations

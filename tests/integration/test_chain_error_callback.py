@@ -6,7 +6,8 @@ import pytest
 from saga_workers import runtime, tasks
 from saga_workers.queries import get_saga, list_sagas
 from saga_workers.sagas import REGISTRY
-from saga_workers.service import resume, start_saga
+from saga_workers.producer import resume
+from saga_workers.service import start_saga
 from tests.integration.saga_helpers import create_user, order, order_payload, payments, wait_for_saga
 
 

@@ -59,3 +59,16 @@ def test_a_bad_token_is_described_in_our_words(gateway: Gateway) -> None:
     response = gateway.client.get("/api/sagas", headers={"Authorization": "Bearer not-a-jwt"})
     assert response.status_code == 401
     assert response.get_json()["error"]["message"] == "the token is not valid: it is not a well-formed JWT"
+
+
+def test_a_participant_refusing_the_gateways_own_credential_is_not_blamed_on_the_users_token(
+        gateway: Gateway, monkeypatch) -> None:
+    from campus_common.service_auth import API_GATEWAY, generate_private_key, private_key_variable
+
+    customer = gateway.create_user("customer")
+    order_id = gateway.place_order(customer).get_json()["order_id"]
+    monkeypatch.setenv(private_key_variable(API_GATEWAY), generate_private_key())  # a key no participant trusts
+    response = gateway.client.get(f"/api/orders/{order_id}", headers=customer.auth)
+    assert response.status_code == 503
+    error = response.get_json()["error"]
+    assert error["code"] == "service_unavailable" and error["details"] is None

@@ -23,7 +23,7 @@ from campus_common.config import load_settings
 from campus_common.db import get_engine
 from campus_common.service_auth import SAGA_WORKERS
 from devstack.threaded import ThreadedServer
-from tests.integration.gateway_fixtures import ORDER, SECRET, Gateway, User
+from tests.integration.gateway_fixtures import SECRET, Gateway, User
 from tests.integration.saga_helpers import wait_for_saga
 
 SLOW_SECONDS = 3.0  # > PARTICIPANT_TIMEOUT_SECONDS (2 in the integration fixtures): every call times out

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from saga_workers import maintenance
+from saga_workers import accept_timeouts
 from saga_workers.registry import idempotency_key
 from saga_workers.queries import list_sagas
 from saga_workers.service import SagaInProgress, start_saga
@@ -144,7 +144,7 @@ def test_cancel_racing_an_accept_has_one_winner_and_the_money_follows(worker, sa
     ctx = created_order()
     if trigger == "accept-timeout":
         expire_accept_deadline(ctx["order_id"])
-        start_cancel = lambda: maintenance.fire_due_timeouts()  # noqa: E731
+        start_cancel = lambda: accept_timeouts.fire_due()  # noqa: E731
     else:
         start_cancel = lambda: cancel(ctx)  # noqa: E731
     with ThreadPoolExecutor(2) as pool:
@@ -172,13 +172,13 @@ def test_a_due_deadline_seen_by_two_scanners_starts_one_cancel(worker, saga_app)
 
     def scan() -> int:
         barrier.wait()
-        return maintenance.fire_due_timeouts()
+        return accept_timeouts.fire_due()
 
     with ThreadPoolExecutor(4) as pool:
         fired = sum(pool.map(lambda _: scan(), range(4)))
 
     assert fired == 1
-    assert maintenance.fire_due_timeouts() == 0, "a later tick finds nothing"
+    assert accept_timeouts.fire_due() == 0, "a later tick finds nothing"
     sagas, _ = list_sagas(saga_type="cancel_order")
     assert len(sagas) == 1
     assert wait_for_saga(sagas[0]["saga_id"])["status"] == "COMPLETED"
@@ -225,17 +225,17 @@ def test_a_timeout_refused_by_an_acceptance_that_is_later_undone_fires_again(wor
               **as_workers)
     expire_accept_deadline(ctx["order_id"])
 
-    assert maintenance.fire_due_timeouts() == 1
+    assert accept_timeouts.fire_due() == 1
     [refused] = list_sagas(saga_type="cancel_order")[0]
     assert wait_for_saga(refused["saga_id"])["status"] == "COMPENSATED"
     http.call("POST", f"{url}/undo-accept", json={"runner_id": ctx["runner_id"]}, idempotency_key=keys["undo"],
               **as_workers)
 
-    assert maintenance.fire_due_timeouts() == 1
+    assert accept_timeouts.fire_due() == 1
     sagas, _ = list_sagas(saga_type="cancel_order")
     assert len(sagas) == 2
     assert wait_for_saga(sagas[0]["saga_id"])["status"] == "COMPLETED"
     assert order(ctx["order_id"])["status"] == "CANCELLED"
     assert live(ctx["order_id"]) == []
     assert timer_status(ctx["order_id"]) == "DISARMED"
-    assert maintenance.fire_due_timeouts() == 0
+    assert accept_timeouts.fire_due() == 0

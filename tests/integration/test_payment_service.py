@@ -376,8 +376,8 @@ def test_a_capture_racing_a_release_leaves_one_consistent_outcome(app: Flask, cl
         order_id = new_order()
         authorize(client, order_id)
 
-        capture, release = race(app, [lambda c: post(c, "capture", order_id, payout_account="acct_rui"),
-                                      lambda c: post(c, "release", order_id)])
+        capture, release = race(app, [lambda c: post(c, "capture", order_id, payout_account="acct_rui"),  # noqa: B023
+                                      lambda c: post(c, "release", order_id)])  # noqa: B023
 
         status = payments_of(client, order_id)[0]["status"]
         entries = [e[0] for e in ledger(clean_db, order_id)]

@@ -151,3 +151,17 @@ def test_a_failed_saga_older_than_the_key_window_is_not_retried_blindly(clean_db
     ancient = saga("create_order_saga", "FAILED", 89.5)
     with pytest.raises(SagaNotRetryable, match="too long ago to retry"):
         retry_saga(ancient)
+
+
+def test_the_gateway_which_keeps_no_idempotency_keys_never_tries_to_purge_them(
+        live_participants: object, database_url: str, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from api_gateway import create_app
+    from tests.integration.gateway_fixtures import SECRET
+
+    monkeypatch.setenv("IDEMPOTENCY_PURGE_INTERVAL_SECONDS", "0")
+    app = create_app({"DATABASE_URL": database_url, "GATEWAY_JWT_SECRET": SECRET, "TESTING": True})
+    with caplog.at_level("INFO", logger="campus_common.key_retention"):
+        for _ in range(2):
+            app.test_client().get("/healthz").close()
+    assert not [r for r in caplog.records if r.name == "campus_common.key_retention"]

@@ -71,6 +71,7 @@ def test_one_request_id_follows_an_order_from_the_gateway_through_the_saga_to_th
     # The participant's line carries the request id the worker sent with its call.
     [payment_line] = json_lines.where(logger="campus_common.web", path="/payments/authorize")
     assert payment_line["request_id"] == request_id and payment_line["status"] in (200, 201)
+    assert payment_line["idempotency_key"] == f"{saga_id}:authorize_payment:action", "a grep of the saga id finds it"
     traced = {line.get("path") or line.get("step") for line in json_lines.where(request_id=request_id)}
     assert {"/api/orders", "create_order", "/orders", "authorize_payment", "/payments/authorize", "notify"} <= traced
 
@@ -93,14 +94,14 @@ def test_a_malformed_request_id_is_replaced_not_echoed(gateway: Gateway, json_li
 
 
 def test_an_accept_timeout_cancel_is_traced_by_its_timer_key(worker: Any, json_lines: JsonLines):
-    from saga_workers import maintenance
+    from saga_workers import accept_timeouts
     from saga_workers.queries import list_sagas
     from tests.integration.order_life import created_order, expire_accept_deadline
 
     ctx = created_order()
     expire_accept_deadline(ctx["order_id"])
 
-    assert maintenance.fire_due_timeouts() == 1
+    assert accept_timeouts.fire_due() == 1
     [cancel], _ = list_sagas(saga_type="cancel_order")
     assert wait_for_saga(cancel["saga_id"])["status"] == "COMPLETED"
 

@@ -38,7 +38,7 @@ class FakeStore:
                                               current_step_name=self.definition.name_at(0))
         return saga_id, True
 
-    def of_version(self, definition: SagaDefinition) -> "FakeStore":
+    def of_version(self, definition: SagaDefinition) -> FakeStore:
         """The same state seen through another definition version (as a SagaStore per version)."""
         return FakeStore(definition, self.sagas, self.rows)
 

@@ -1,144 +1,24 @@
-"""The container deliverables say what the platform needs: docker-compose.yml, k8s/, Dockerfile.
+"""The container deliverables say what the platform needs: docker-compose.yml and the Dockerfile.
 
-Read as YAML and text only, so no Docker engine or cluster is needed. `docker compose config`
-and `kubectl kustomize` run too when their clients are installed, and are skipped otherwise.
+Read as YAML and text only, so no Docker engine is needed. `docker compose config` runs too when
+its client is installed, and is skipped otherwise. k8s/: test_k8s_manifests.py.
 """
 from __future__ import annotations
 
-import functools
 import glob
 import re
 import shutil
 import subprocess
-import tempfile
-from configparser import ConfigParser
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from saga_workers.registry import WORKER_QUEUES, node_name, worker_name
-
-yaml = pytest.importorskip("yaml")
-
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = ROOT / "docker-compose.yml"
-K8S_DIR = ROOT / "k8s"
-APP_IMAGE = "campus-delivery-sagas"
-
-WEB_APPS = {  # compose service / k8s name -> (package, port)
-    "user-service": ("user_service", 3001),
-    "order-service": ("order_service", 3002),
-    "payment-service": ("payment_service", 3003),
-    "notification-service": ("notification_service", 3006),
-    "api-gateway": ("api_gateway", 3100),
-}
-NODE_NAMES = {queue: node_name(queue) for queue in WORKER_QUEUES}
-
-
-# --- helpers -------------------------------------------------------------------------------
-
-# Read by the tools themselves, not by config.py: Flower's --basic-auth option, gunicorn's options,
-# prometheus_client's multiprocess folder, Grafana's admin password (GF_SECURITY_ADMIN_PASSWORD).
-TOOL_ENV_NAMES = {"FLOWER_BASIC_AUTH", "GUNICORN_CMD_ARGS", "PROMETHEUS_MULTIPROC_DIR", "GRAFANA_ADMIN_PASSWORD"}
-
-
-def config_env_names() -> set[str]:
-    """Every quoted upper-case name in campus_common/config.py (the settings it reads), the tools' own, and the
-    service keys."""
-    from campus_common.service_auth import environment_variables
-
-    names = set(re.findall(r'"([A-Z][A-Z0-9_]*)"', (ROOT / "campus_common" / "config.py").read_text()))
-    return names | TOOL_ENV_NAMES | environment_variables()
-
-
-@functools.cache
-def compose() -> dict[str, Any]:
-    """docker-compose.yml, parsed once (tests only read it)."""
-    return yaml.safe_load(COMPOSE_FILE.read_text())
-
-
-def compose_services() -> dict[str, dict[str, Any]]:
-    return compose()["services"]
-
-
-def app_services() -> dict[str, dict[str, Any]]:
-    """Compose services that run the project's image."""
-    return {name: svc for name, svc in compose_services().items() if "build" in svc}
-
-
-def flag(command: list[str], name: str) -> str | None:
-    """The value after ``name`` in an argv list (None when absent)."""
-    return command[command.index(name) + 1] if name in command else None
-
-
-def generated_objects(kustomization: dict[str, Any]) -> list[dict[str, Any]]:
-    """The Secrets and ConfigMaps kustomize generates, with the keys of their committed ``.env.example``
-    (the real env files are never committed)."""
-    objects = []
-    for kind, field, generators in (("Secret", "stringData", kustomization.get("secretGenerator", [])),
-                                    ("ConfigMap", "data", kustomization.get("configMapGenerator", []))):
-        for generator in generators:
-            data: dict[str, str] = {}
-            for env in generator["envs"]:
-                lines = (K8S_DIR / f"{env}.example").read_text().splitlines()
-                data.update(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
-            objects.append({"kind": kind, "metadata": {"name": generator["name"]}, field: data})
-    return objects
-
-
-@functools.cache
-def k8s_objects() -> tuple[dict[str, Any], ...]:
-    """Every object of every manifest listed in k8s/kustomization.yaml, parsed once."""
-    kustomization = yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text())
-    objects = []
-    for resource in kustomization["resources"]:
-        objects += [doc for doc in yaml.safe_load_all((K8S_DIR / resource).read_text()) if doc]
-    objects += generated_objects(kustomization)
-    return tuple(objects)
-
-
-def k8s_by_kind(kind: str) -> dict[str, dict[str, Any]]:
-    return {obj["metadata"]["name"]: obj for obj in k8s_objects() if obj["kind"] == kind}
-
-
-def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
-    return workload["spec"]["template"]["spec"]
-
-
-def app_containers() -> list[tuple[str, dict[str, Any]]]:
-    """(workload name, container) for every container and init container of the project's image."""
-    found = []
-    for obj in k8s_objects():
-        if obj["kind"] not in ("Deployment", "StatefulSet", "Job"):
-            continue
-        spec = pod_spec(obj)
-        for box in spec.get("initContainers", []) + spec["containers"]:
-            if box["image"].split(":")[0] == APP_IMAGE:
-                found.append((obj["metadata"]["name"], box))
-    return found
-
-
-def main_container(workload: dict[str, Any]) -> dict[str, Any]:
-    (box,) = pod_spec(workload)["containers"]
-    return box
-
-
-def worker_deployments() -> dict[str, dict[str, Any]]:
-    """Queue -> its worker Deployments (a list, so duplicates show)."""
-    by_queue: dict[str, list[str]] = {}
-    for name, deployment in k8s_by_kind("Deployment").items():
-        command = main_container(deployment).get("command", [])
-        if command[:4] == ["celery", "-A", "saga_workers", "worker"]:
-            by_queue.setdefault(flag(command, "-Q"), []).append(name)
-    return by_queue
-
-
-def gunicorn_command(package: str, port: int) -> list[str]:
-    """The one way a web app is served: the shared gunicorn config, gevent workers for the public gateway."""
-    worker_class = ["--worker-class", "gevent"] if package == "api_gateway" else []
-    return ["gunicorn", "-c", "python:campus_common.gunicorn_conf", *worker_class, "--bind", f"0.0.0.0:{port}",
-            "--workers", "2", f"{package}:create_app()"]
+from saga_workers.registry import WORKER_QUEUES, worker_name
+from tests.unit.deploy_files import (COMPOSE_FILE, NODE_NAMES, ROOT, WEB_APPS, app_services, compose,
+                                     compose_services, config_env_names, flag, gunicorn_command, k8s_by_kind,
+                                     main_container)
 
 
 # --- compose ---------------------------------------------------------------------------------
@@ -244,188 +124,42 @@ def test_compose_passes_docker_compose_config() -> None:
     assert result.returncode == 0, result.stderr
 
 
-# --- Kubernetes -------------------------------------------------------------------------------
-
-def test_kustomization_lists_every_manifest() -> None:
-    listed = set(yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text())["resources"])
-
-    assert listed == {p.name for p in K8S_DIR.glob("*.yaml")} - {"kustomization.yaml"}
-
-
-@pytest.mark.parametrize("name", WEB_APPS)
-def test_k8s_web_app_serves_its_port_with_healthz_probes_and_resources(name: str) -> None:
-    package, port = WEB_APPS[name]
-    box = main_container(k8s_by_kind("Deployment")[name])
-    service = k8s_by_kind("Service")[name]
-
-    assert box["command"] == gunicorn_command(package, port)
-    assert box["ports"] == [{"name": "http", "containerPort": port}]
-    ready = "/readyz" if name == "api-gateway" else "/healthz"
-    assert box["readinessProbe"]["httpGet"] == {"path": ready, "port": "http"}
-    assert box["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    assert {"cpu", "memory"} <= set(box["resources"]["requests"])
-    assert {"cpu", "memory"} <= set(box["resources"]["limits"])
-    assert service["spec"]["ports"][0]["port"] == port
-
-
-def test_k8s_every_queue_has_exactly_one_worker_deployment() -> None:
-    by_queue = worker_deployments()
-
-    assert {queue: len(names) for queue, names in by_queue.items()} == {queue: 1 for queue in WORKER_QUEUES}
-
-
-@pytest.mark.parametrize("queue", WORKER_QUEUES)
-def test_k8s_worker_is_pinged_by_its_node_name_and_may_finish_its_steps(queue: str) -> None:
-    (name,) = worker_deployments()[queue]
-    deployment = k8s_by_kind("Deployment")[name]
-    box = main_container(deployment)
-    node = NODE_NAMES[queue]
-
-    assert flag(box["command"], "-n") == f"{node}@%h"
-    assert flag(box["command"], "--prefetch-multiplier") == "1" and flag(box["command"], "-O") == "fair"
-    assert f"inspect ping -d {node}@$HOSTNAME" in " ".join(box["livenessProbe"]["exec"]["command"])
-    # Longer than the 30 s default, so a warm shutdown can finish the acks_late steps it holds.
-    assert pod_spec(deployment)["terminationGracePeriodSeconds"] >= 60
-    assert box["resources"]["limits"]["memory"]
-
-
-def test_k8s_runs_exactly_one_beat_and_never_two_during_a_rollout() -> None:
-    deployments = k8s_by_kind("Deployment")
-    beats = [name for name, d in deployments.items() if main_container(d).get("command", [])[3:4] == ["beat"]]
-
-    assert beats == ["beat"]
-    assert deployments["beat"]["spec"]["replicas"] == 1
-    assert deployments["beat"]["spec"]["strategy"] == {"type": "Recreate"}
-
-
-def test_beat_is_checked_by_its_heartbeat_in_compose_and_k8s() -> None:
-    probe = main_container(k8s_by_kind("Deployment")["beat"])["livenessProbe"]["exec"]["command"]
-    assert probe[:3] == ["python", "-m", "saga_workers.beat_health"]
-    assert compose_services()["beat"]["healthcheck"]["test"][:4] == ["CMD", "python", "-m", "saga_workers.beat_health"]
-
-
 def test_compose_starts_flower_after_the_workers() -> None:
     after = compose_services()["flower"]["depends_on"]
     assert {worker_name(q) for q in WORKER_QUEUES} <= set(after)
 
 
-def test_k8s_runs_migrations_as_a_job_and_flower_behind_a_service() -> None:
-    job = k8s_by_kind("Job")["migrate"]
-    flower = k8s_by_kind("Deployment")["flower"]
-
-    assert main_container(job)["command"] == ["python", "-m", "devstack.migrate"]
-    assert main_container(flower)["command"][:4] == ["celery", "-A", "saga_workers", "flower"]
-    assert k8s_by_kind("Service")["flower"]["spec"]["ports"][0]["port"] == 5555
-
-
-def test_k8s_app_containers_only_set_settings_that_config_reads() -> None:
-    known = config_env_names()
-    config_map = k8s_by_kind("ConfigMap")["campus-config"]
-    secret = k8s_by_kind("Secret")["campus-secrets"]
-    env_names = {var["name"] for _, box in app_containers() for var in box.get("env", [])}
-
-    assert set(config_map["data"]) - known == set()
-    assert set(secret["stringData"]) - known == set()
-    assert env_names - known == set()
-
-
-def test_k8s_jwt_secret_comes_from_a_secret_never_a_literal() -> None:
-    gateway_env = {var["name"]: var for var in main_container(k8s_by_kind("Deployment")["api-gateway"])["env"]}
-    literal = [(name, var["name"]) for name, box in app_containers() for var in box.get("env", [])
-               if var["name"] == "GATEWAY_JWT_SECRET" and "value" in var]
-
-    assert literal == []
-    assert gateway_env["GATEWAY_JWT_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "campus-secrets"
-    assert "GATEWAY_JWT_SECRET" not in k8s_by_kind("ConfigMap")["campus-config"]["data"]
-    assert "GATEWAY_JWT_SECRET" in k8s_by_kind("Secret")["campus-secrets"]["stringData"]
-
-
-def test_k8s_secrets_come_from_files_never_committed() -> None:
-    kustomization = yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text())
-    env_files = [env for gen in kustomization["secretGenerator"] + kustomization["configMapGenerator"]
-                 for env in gen["envs"]]
-    ignored = (ROOT / ".gitignore").read_text().splitlines()
-
-    assert [obj for obj in k8s_objects() if obj["kind"] == "Secret" and "apiVersion" in obj] == []  # none inline
-    assert all("REPLACE-ME" not in (K8S_DIR / r).read_text() for r in kustomization["resources"])
-    assert "k8s/*.env" in ignored and all(env.endswith(".env") for env in env_files)
-    assert {"campus-secrets", "postgres-credentials", "service-key-api-gateway",
-            "service-key-saga-workers"} <= set(k8s_by_kind("Secret"))
-
-
-def test_k8s_each_private_service_key_reaches_only_the_pods_that_sign_with_it() -> None:
-    holders: dict[str, set[str]] = {}
-    for name, box in app_containers():
-        for var in box.get("env", []):
-            ref = var.get("valueFrom", {}).get("secretKeyRef", {})
-            if ref.get("name", "").startswith("service-key-"):
-                holders.setdefault(ref["name"], set()).add(name)
-        if any(src.get("configMapRef", {}).get("name") == "service-public-keys" for src in box.get("envFrom", [])):
-            holders.setdefault("service-public-keys", set()).add(name)
-
-    workers = {worker_name(q) for q in WORKER_QUEUES}
-    assert holders == {"service-key-api-gateway": {"api-gateway"}, "service-key-saga-workers": workers,
-                       "service-public-keys": {"user-service", "order-service", "payment-service",
-                                               "notification-service"}}
-
-
-def test_k8s_app_containers_run_as_non_root_with_resource_limits() -> None:
-    for name, box in app_containers():
-        assert box["securityContext"]["allowPrivilegeEscalation"] is False, name
-        assert {"cpu", "memory"} <= set(box["resources"]["limits"]), name
-    for name in {workload for workload, _ in app_containers()}:
-        workload = {**k8s_by_kind("Deployment"), **k8s_by_kind("Job")}[name]
-        assert pod_spec(workload)["securityContext"]["runAsNonRoot"] is True, name
-
-
-def test_k8s_renders_with_kustomize() -> None:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("kubectl is not installed")
-
-    folder = Path(tempfile.mkdtemp()) / "k8s"  # the generators' env files, written as an operator would
-    shutil.copytree(K8S_DIR, folder)
-    from devstack.k8s_secrets import write_all
-
-    write_all(folder)
-    result = subprocess.run([kubectl, "kustomize", str(folder)], capture_output=True, text=True)
-
-    assert result.returncode == 0, result.stderr
-    rendered = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-    namespaced = [doc for doc in rendered if doc["kind"] != "Namespace"]
-    assert {doc["metadata"]["namespace"] for doc in namespaced} == {"campus-delivery"}
-
-
 # --- image -----------------------------------------------------------------------------------
 
-def distribution_packages(setup: ConfigParser) -> list[str]:
-    """The top-level packages setup.cfg installs (``include = campus_common*`` -> campus_common)."""
-    return [p.strip().rstrip("*") for p in setup["options.packages.find"]["include"].split() if p.strip()]
+def setuptools_config() -> dict[str, Any]:
+    """pyproject.toml's [tool.setuptools] table (which packages and data files the wheel holds)."""
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+
+
+def distribution_packages(setup: dict[str, Any]) -> list[str]:
+    """The top-level packages pyproject.toml installs (``include = ["campus_common*"]`` -> campus_common)."""
+    return [p.strip().rstrip("*") for p in setup["packages"]["find"]["include"] if p.strip()]
 
 
 def test_image_ships_every_migration_file() -> None:
     """The image runs the installed copy, so a .sql file left out of the wheel is never applied."""
-    setup = ConfigParser()
-    setup.read(ROOT / "setup.cfg")
-    package_data = setup["options.package_data"] if setup.has_section("options.package_data") else {}
+    setup = setuptools_config()
+    package_data = setup.get("package-data", {})
     missing = []
     for package in distribution_packages(setup):
         for sql in sorted((ROOT / package).rglob("*.sql")):
             package_dir = next(d for d in sql.parents if (d / "__init__.py").exists())
             dotted = ".".join(package_dir.relative_to(ROOT).parts)
-            patterns = [p.strip() for key in ("*", dotted) for p in re.split(r"[,\s]+", package_data.get(key, ""))
-                        if p.strip()]
+            patterns = [p.strip() for key in ("*", dotted) for p in package_data.get(key, []) if p.strip()]
             shipped = {Path(f) for p in patterns for f in glob.glob(str(package_dir / p), recursive=True)}
             if sql not in shipped:
                 missing.append(str(sql.relative_to(ROOT)))
 
-    assert missing == [], "setup.cfg [options.package_data] leaves these out of the installed package"
+    assert missing == [], "pyproject.toml [tool.setuptools.package-data] leaves these out of the installed package"
 
 
 def test_image_installs_every_package_of_the_distribution_as_non_root() -> None:
-    setup = ConfigParser()
-    setup.read(ROOT / "setup.cfg")
-    packages = distribution_packages(setup)
+    packages = distribution_packages(setuptools_config())
     dockerfile = (ROOT / "Dockerfile").read_text()
     dockerignore = (ROOT / ".dockerignore").read_text().split()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from saga_workers.registry import MAINTENANCE_QUEUE, SAGA_QUEUES, worker_name
-from tests.unit.test_deploy_manifests import k8s_by_kind, k8s_objects, pod_spec
+from tests.unit.deploy_files import k8s_by_kind, k8s_objects, pod_spec
 
 PARTICIPANTS = {"user-service": 3001, "order-service": 3002, "payment-service": 3003, "notification-service": 3006}
 SAGA_WORKERS = tuple(worker_name(queue) for queue in SAGA_QUEUES)

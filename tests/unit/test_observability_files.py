@@ -9,12 +9,11 @@ import json
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from tests.unit.test_deploy_manifests import (ROOT, WORKER_QUEUES, compose_services, k8s_by_kind, main_container,
-                                              worker_deployments)
+from tests.unit.deploy_files import (ROOT, WORKER_QUEUES, compose_services, k8s_by_kind, main_container,
+                                     worker_deployments)
 
 yaml = pytest.importorskip("yaml")
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from decimal import Decimal
 from itertools import product
 from typing import Any
@@ -167,7 +167,7 @@ def test_list_rejects_bad_filters(args: dict[str, str]) -> None:
 
 
 def test_order_json_carries_status_name_and_price_strings() -> None:
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     order = Order(order_id=uuid.uuid4(), customer_id=uuid.uuid4(), runner_id=None, saga_id=uuid.uuid4(),
                   items=(Item("Pizza", Decimal("9.50"), 2),), food_fee=Decimal("19.00"),
                   delivery_fee=Decimal("3.99"), total=Decimal("22.99"), store_location="Union",

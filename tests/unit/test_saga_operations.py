@@ -11,6 +11,7 @@ import pytest
 from campus_common.stackenv import write_env_file
 from saga_workers.cli_env import point_at_stack
 from saga_workers.sagas import REGISTRY
+from datetime import UTC
 
 CREATE = REGISTRY["create_order"]  # create, card, authorize, pivot mark_created (3), arm, notify
 
@@ -78,11 +79,11 @@ def test_a_bad_port_is_refused(clean_env: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_a_done_step_does_not_show_an_earlier_attempts_error() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from saga_workers.queries import timeline
 
-    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
     rows = [SimpleNamespace(step_index=0, step_name="notify", phase="action", status=status, error=error,
                             started_at=at, finished_at=at) for status, error in
             [("FAILED", "notify: InfrastructureFault: 503"), ("DONE", None)]]

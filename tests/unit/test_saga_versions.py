@@ -151,4 +151,6 @@ PINNED_VERSION_DIGESTS = {
 @pytest.mark.parametrize("saga_type", sorted(REGISTRY))
 def test_an_explicit_version_label_keeps_the_steps_it_was_given(saga_type):
     definition = REGISTRY[saga_type]
+    if definition.version == definition.digest:
+        pytest.skip(f"{saga_type} has no version label: its version is the digest of its steps")
     assert PINNED_VERSION_DIGESTS[(saga_type, definition.version)] == definition.digest

@@ -15,16 +15,16 @@ from devstack.config import load_stack_config
 from devstack.stack import components, running_worker_queues
 from saga_workers.engine.definition import SagaDefinition, Step
 from saga_workers.registry import REGISTRY, WORKER_QUEUES, worker_queues
-from tests.unit.test_deploy_manifests import app_services, flag, worker_deployments
+from tests.unit.deploy_files import app_services, flag, worker_deployments
 
 
-def compose_worker_queues() -> list[str]:
+def compose_worker_queues() -> list[str | None]:
     """The queue of every compose service that runs a saga worker (a list, so duplicates show)."""
     return [flag(svc["command"], "-Q") for svc in app_services().values()
             if svc["command"][:4] == ["celery", "-A", "saga_workers", "worker"]]
 
 
-def k8s_worker_queues() -> list[str]:
+def k8s_worker_queues() -> list[str | None]:
     return [queue for queue, names in worker_deployments().items() for _ in names]
 
 
@@ -34,19 +34,20 @@ def devstack_worker_queues() -> list[str]:
 
 def mismatches(registered: Sequence[str]) -> dict[str, dict[str, list[str]]]:
     """Per deployment, the registered queues it has no worker for, and the workers it has beyond them."""
-    found = {"devstack": devstack_worker_queues(), "compose": compose_worker_queues(), "k8s": k8s_worker_queues()}
+    found: dict[str, list[str | None]] = {"devstack": list(devstack_worker_queues()),
+                                          "compose": compose_worker_queues(), "k8s": k8s_worker_queues()}
     report = {}
     for where, queues in found.items():
         missing = sorted(set(registered) - set(queues))
-        extra = sorted(q for q in set(queues) if q not in registered or queues.count(q) > 1)
+        extra = sorted(str(q) for q in set(queues) if q not in registered or queues.count(q) > 1)
         if missing or extra:
             report[where] = {"missing": missing, "extra": extra}
     return report
 
 
-def rate_runner() -> SagaDefinition:
-    """A fifth saga that the checked-in manifests know nothing about."""
-    return SagaDefinition("rate_runner", steps=[Step("record_rating", lambda ctx: None)])
+def unplanned() -> SagaDefinition:
+    """A saga that the checked-in manifests know nothing about."""
+    return SagaDefinition("unplanned", steps=[Step("probe", lambda ctx: None)])
 
 
 def test_every_deployment_runs_one_worker_per_registered_queue_and_no_other() -> None:
@@ -61,14 +62,14 @@ def test_generated_worker_manifests_are_current() -> None:
 
 
 def test_a_saga_added_without_regenerating_the_manifests_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    with_fifth = worker_queues({**REGISTRY, "rate_runner": rate_runner()})
-    monkeypatch.setattr("saga_workers.registry.WORKER_QUEUES", with_fifth)  # what devstack reads at start
+    with_one_more = worker_queues({**REGISTRY, "unplanned": unplanned()})
+    monkeypatch.setattr("saga_workers.registry.WORKER_QUEUES", with_one_more)  # what devstack reads at start
 
-    assert mismatches(with_fifth) == {"compose": {"missing": ["rate_runner_saga"], "extra": []},
-                                      "k8s": {"missing": ["rate_runner_saga"], "extra": []}}
-    regenerated = manifests.expected(with_fifth)
+    assert mismatches(with_one_more) == {"compose": {"missing": ["unplanned_saga"], "extra": []},
+                                      "k8s": {"missing": ["unplanned_saga"], "extra": []}}
+    regenerated = manifests.expected(with_one_more)
     assert all(path.read_text() != text for path, text in regenerated.items())
-    assert "-Q\", \"rate_runner_saga\"" in regenerated[manifests.K8S_WORKERS]
+    assert "-Q\", \"unplanned_saga\"" in regenerated[manifests.K8S_WORKERS]
 
 
 def test_a_worker_for_a_queue_no_saga_declares_is_caught() -> None:
