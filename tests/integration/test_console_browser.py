@@ -69,14 +69,24 @@ def _failed_saga(gateway: Gateway, live_participants: Any, monkeypatch: pytest.M
 
 def _go(browser: Any, element_id: str | None = None, css_class: str | None = None) -> None:
     """Click a link or button and wait until the next page replaced this one."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     page = browser.find_element(By.TAG_NAME, "html")
     target = browser.find_element(By.ID, element_id) if element_id else browser.find_element(By.CLASS_NAME, css_class)
     target.click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+
+    def replaced(_: Any) -> bool:
+        # Mid-navigation chromium may answer "node does not belong to the document" instead of a
+        # stale-element error: both mean the old page is gone.
+        try:
+            page.is_enabled()
+        except WebDriverException:
+            return True
+        return False
+
+    WebDriverWait(browser, 30).until(replaced)
 
 
 def test_an_operator_finds_a_failed_saga_reads_its_attempts_and_retries_it(
