@@ -1,7 +1,8 @@
 """Starting and retrying sagas through the engine, answered the gateway's way."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from campus_common import jsonutil
@@ -34,20 +35,25 @@ def start(saga_type: str, payload: dict[str, Any], *, scope: str, key: str | Non
 
 def retry(saga_id: str) -> dict[str, Any]:
     """Resume a FAILED saga from where it stopped (404 unknown, 409 not FAILED)."""
-    try:
+    with _operator_errors(saga_id):
         return retry_saga(saga_id)
-    except SagaNotFound as exc:
-        raise NotFound(f"no saga {saga_id}") from exc
-    except SagaNotRetryable as exc:
-        raise Conflict(str(exc) or "only a FAILED saga can be retried", code="saga_not_retryable") from exc
 
 
 def cancel(saga_id: str) -> dict[str, Any]:
     """Stop a running saga and compensate what took effect (404 unknown, 409 past its pivot or finished)."""
-    try:
+    with _operator_errors(saga_id):
         return cancel_saga(saga_id)
+
+
+@contextmanager
+def _operator_errors(saga_id: str) -> Iterator[None]:
+    """An operator's retry or cancel refused by the engine, as the gateway answers it."""
+    try:
+        yield
     except SagaNotFound as exc:
         raise NotFound(f"no saga {saga_id}") from exc
+    except SagaNotRetryable as exc:
+        raise Conflict(str(exc) or "only a FAILED saga can be retried", code="saga_not_retryable") from exc
     except SagaNotCancellable as exc:
         raise Conflict(str(exc), code="saga_not_cancellable") from exc
 

@@ -37,12 +37,16 @@ class SagaStarted(Open):
     status_url: str
 
 
-class SagaAction(Open):
-    """An operator's retry or cancel was accepted; the workers do the rest."""
+class SagaHeader(Open):
+    """What names a saga and where it stands."""
 
     saga_id: str
     saga_type: str
     status: str
+
+
+class SagaAction(SagaHeader):
+    """An operator's retry or cancel was accepted; the workers do the rest."""
 
 
 class SagaStep(Open):
@@ -57,12 +61,9 @@ class SagaStep(Open):
     error: str | None = None
 
 
-class Saga(Open):
+class Saga(SagaHeader):
     """A saga with its step timeline."""
 
-    saga_id: str
-    saga_type: str
-    status: str
     order_id: str | None = None
     current_step: str | None = None
     definition_version: str | None = None

@@ -4,7 +4,9 @@ No framework here: domain and validation code raise these; ``campus_common.web``
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -28,6 +30,13 @@ class ValidationError(ApiError):
 
 class NotFound(ApiError):
     status, code = 404, "not_found"
+
+
+def found(thing: T | None, kind: str, ident: object) -> T:
+    """``thing``, or a 404 naming the ``kind`` and id that found nothing."""
+    if thing is None:
+        raise NotFound(f"{kind} {ident} not found", details={f"{kind}_id": str(ident)})
+    return thing
 
 
 class Conflict(ApiError):

@@ -10,9 +10,10 @@ import re
 import signal
 import time
 import xmlrpc.client
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from devstack import supervisord
 from devstack.supervisord import Program
@@ -108,12 +109,7 @@ class Supervisor:
     def start(self, names: Iterable[str]) -> None:
         """Ask supervisord to start ``names`` (not waiting: health checks tell when they are ready)."""
         rpc = supervisord.rpc(self.run_dir)
-        for name in names:
-            try:
-                rpc.startProcess(name, False)
-            except xmlrpc.client.Fault as fault:
-                if "ALREADY_STARTED" not in fault.faultString:
-                    raise
+        _each(rpc.startProcess, names, already="ALREADY_STARTED")
 
     def stop(self, names: Iterable[str], timeout: float = supervisord.STOP_WAIT_SECONDS + 10) -> list[str]:
         """Stop the running ones of ``names`` together (TERM, KILL of the group after a while); their names."""
@@ -123,12 +119,7 @@ class Supervisor:
         rpc = supervisord.rpc(self.run_dir)
         states = self.states()
         running = [n for n in names if n in states and states[n].running]
-        for name in running:
-            try:
-                rpc.stopProcess(name, False)
-            except xmlrpc.client.Fault as fault:
-                if "NOT_RUNNING" not in fault.faultString:
-                    raise
+        _each(rpc.stopProcess, running, already="NOT_RUNNING")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and any(self.states()[n].state == "STOPPING" for n in running):
             time.sleep(0.2)
@@ -182,3 +173,13 @@ def tail(path: Path, lines: int = 25) -> str:
             return b"\n".join(handle.read().splitlines()[-lines:]).decode(errors="replace")
     except OSError:
         return ""
+
+
+def _each(call: Callable[[str, bool], Any], names: Iterable[str], *, already: str) -> None:
+    """``call(name, wait=False)`` for each name; a fault saying it is ``already`` so is no error."""
+    for name in names:
+        try:
+            call(name, False)
+        except xmlrpc.client.Fault as fault:
+            if already not in fault.faultString:
+                raise

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session
 
-from campus_common.errors import Conflict, Forbidden, NotFound
+from campus_common.errors import Conflict, Forbidden, found
 from order_service import repository
 from order_service.commands import AdvanceOrder, CancelOrder, CreateOrder, OrderQuery
 from order_service.domain import RUNNER_STEPS, Order, OrderStatus, can_transition, compute_fees
@@ -22,10 +22,7 @@ def create_order(session: Session, command: CreateOrder, delivery_fee: Decimal, 
 
 def get_order(session: Session, order_id: UUID) -> Order:
     """The order; 404 when unknown."""
-    order = repository.get(session, order_id)
-    if order is None:
-        raise NotFound(f"order {order_id} not found", details={"order_id": str(order_id)})
-    return order
+    return found(repository.get(session, order_id), "order", order_id)
 
 
 def list_orders(session: Session, query: OrderQuery) -> list[Order]:

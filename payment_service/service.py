@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campus_common.errors import ApiError, Conflict, NotFound, ValidationError
+from campus_common.errors import ApiError, Conflict, ValidationError, found
 from payment_service import domain
 from payment_service.commands import Authorize, Capture
 from payment_service.repository import ONE_LIVE_PER_ORDER_INDEX, Payment, PaymentRepository
@@ -89,10 +89,7 @@ def refund_payment(order_id: uuid.UUID, session: Session, undoes: str | None = N
 
 def get_payment(payment_id: uuid.UUID, session: Session) -> Payment:
     """The payment with ``payment_id``; 404 when unknown."""
-    payment = PaymentRepository(session).get(payment_id)
-    if payment is None:
-        raise NotFound(f"payment {payment_id} not found", details={"payment_id": str(payment_id)})
-    return payment
+    return found(PaymentRepository(session).get(payment_id), "payment", payment_id)
 
 
 def list_payments(order_id: uuid.UUID | None, session: Session) -> list[Payment]:

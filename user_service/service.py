@@ -7,7 +7,7 @@ from collections.abc import Callable
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campus_common.errors import Conflict, NotFound
+from campus_common.errors import Conflict, found
 from user_service.commands import CreateUser
 from user_service.domain import has_card_on_file, has_payout_account
 from user_service.repository import EMAIL_UNIQUE_INDEX, User, UserRepository
@@ -35,10 +35,7 @@ def create_user(new_user: CreateUser, session: Session) -> User:
 
 def get_user(user_id: uuid.UUID, session: Session) -> User:
     """The user with ``user_id``; 404 when unknown."""
-    user = UserRepository(session).get(user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} not found", details={"user_id": str(user_id)})
-    return user
+    return found(UserRepository(session).get(user_id), "user", user_id)
 
 
 def list_users(role: str | None, session: Session) -> list[User]:

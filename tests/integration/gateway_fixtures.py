@@ -18,6 +18,8 @@ from api_gateway.auth import issue_token
 from campus_common import http
 from campus_common.config import load_settings
 from campus_common.service_auth import API_GATEWAY
+from devstack.procs import free_port
+from devstack.threaded import ThreadedServer
 
 SECRET = "gateway-test-secret-of-at-least-32-bytes"
 ORDER = {"items": [{"name": "Pad thai", "price": "9.50", "quantity": 2}],
@@ -82,6 +84,32 @@ def notifications(user_id: str) -> list[dict[str, Any]]:
     """What the notification service recorded for ``user_id`` (read over its own HTTP API)."""
     url = f"{load_settings().notification_service_url}/notifications?user_id={user_id}"
     return http.call("GET", url, caller=API_GATEWAY, audience="notification_service")["notifications"]
+
+
+def _unavailable(environ: dict, start_response: Any) -> list[bytes]:
+    """A real server in maintenance: every request gets 503, whose outcome a saga cannot know."""
+    start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+    return [b'{"error": {"code": "maintenance", "message": "down for maintenance", "details": null}}']
+
+
+def failed_saga(gateway: Gateway, live_participants: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A create_order saga FAILED while compensating: the order service answered 503 throughout."""
+    for name, value in {"SAGA_STEP_RETRY_LIMIT": "1", "SAGA_COMPENSATION_RETRY_LIMIT": "1",
+                        "SAGA_RETRY_BACKOFF_BASE_SECONDS": "0", "SAGA_RETRY_BACKOFF_MAX_SECONDS": "0"}.items():
+        monkeypatch.setenv(name, value)
+    customer = gateway.create_user("customer")
+    maintenance = ThreadedServer(_unavailable, free_port())
+    maintenance.start()
+    monkeypatch.setenv("ORDER_SERVICE_URL", maintenance.url)  # creating, and undoing it, both fail
+    try:
+        response = gateway.place_order(customer)
+        assert response.status_code == 202, response.get_json()
+        saga_id = response.get_json()["saga_id"]
+    finally:
+        maintenance.stop()
+        monkeypatch.setenv("ORDER_SERVICE_URL", live_participants.order_service.url)
+    assert gateway.saga(saga_id)["status"] == "FAILED"
+    return saga_id
 
 
 @pytest.fixture()

@@ -10,7 +10,7 @@ import pytest
 from api_gateway.auth import issue_token
 from devstack.procs import free_port
 from devstack.threaded import ThreadedServer
-from tests.integration.gateway_fixtures import SECRET, Gateway, eager_sagas, gateway  # noqa: F401
+from tests.integration.gateway_fixtures import SECRET, Gateway, eager_sagas, failed_saga, gateway  # noqa: F401
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage")
@@ -44,29 +44,6 @@ def console_url(gateway: Gateway) -> Iterator[str]:
     server.stop()
 
 
-def _unavailable(environ: dict, start_response: Any) -> list[bytes]:
-    start_response("503 Service Unavailable", [("Content-Type", "application/json")])
-    return [b'{"error": {"code": "maintenance", "message": "down for maintenance", "details": null}}']
-
-
-def _failed_saga(gateway: Gateway, live_participants: Any, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A create_order saga FAILED while compensating: the order service answered 503 throughout."""
-    for name, value in {"SAGA_STEP_RETRY_LIMIT": "1", "SAGA_COMPENSATION_RETRY_LIMIT": "1",
-                        "SAGA_RETRY_BACKOFF_BASE_SECONDS": "0", "SAGA_RETRY_BACKOFF_MAX_SECONDS": "0"}.items():
-        monkeypatch.setenv(name, value)
-    customer = gateway.create_user("customer")
-    maintenance = ThreadedServer(_unavailable, free_port())
-    maintenance.start()
-    monkeypatch.setenv("ORDER_SERVICE_URL", maintenance.url)
-    try:
-        saga_id = gateway.place_order(customer).get_json()["saga_id"]
-    finally:
-        maintenance.stop()
-        monkeypatch.setenv("ORDER_SERVICE_URL", live_participants.order_service.url)
-    assert gateway.saga(saga_id)["status"] == "FAILED"
-    return saga_id
-
-
 def _go(browser: Any, element_id: str | None = None, css_class: str | None = None) -> None:
     """Click a link or button and wait until the next page replaced this one."""
     from selenium.common.exceptions import WebDriverException
@@ -96,7 +73,7 @@ def test_an_operator_finds_a_failed_saga_reads_its_attempts_and_retries_it(
     from selenium.webdriver.support.ui import Select
 
     completed = gateway.place_order(gateway.create_user("customer")).get_json()["saga_id"]
-    failed = _failed_saga(gateway, live_participants, monkeypatch)
+    failed = failed_saga(gateway, live_participants, monkeypatch)
 
     browser.get(f"{console_url}/console/")
     browser.find_element(By.ID, "token").send_keys(issue_token(gateway.admin.user_id, "admin", SECRET))

@@ -8,8 +8,7 @@ import pytest
 
 from api_gateway import create_app
 from devstack.procs import free_port
-from devstack.threaded import ThreadedServer
-from tests.integration.gateway_fixtures import SECRET, Gateway, User, eager_sagas, gateway  # noqa: F401
+from tests.integration.gateway_fixtures import SECRET, Gateway, User, eager_sagas, failed_saga, gateway  # noqa: F401
 
 
 def _place(gateway: Gateway, customer: User) -> dict:
@@ -124,27 +123,9 @@ def test_readyz_is_503_when_the_broker_or_postgres_is_down(database_url: str, re
     assert (details["postgres"], details["redis"]) == ("unavailable", "ok")
 
 
-def _unavailable(environ: dict, start_response: Any) -> list[bytes]:
-    """A real server in maintenance: every request gets 503, whose outcome a saga cannot know."""
-    start_response("503 Service Unavailable", [("Content-Type", "application/json")])
-    return [b'{"error": {"code": "maintenance", "message": "down for maintenance", "details": null}}']
-
-
 def test_admin_retries_a_failed_saga_to_its_end(gateway: Gateway, live_participants: Any,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {"SAGA_STEP_RETRY_LIMIT": "1", "SAGA_COMPENSATION_RETRY_LIMIT": "1",
-                        "SAGA_RETRY_BACKOFF_BASE_SECONDS": "0", "SAGA_RETRY_BACKOFF_MAX_SECONDS": "0"}.items():
-        monkeypatch.setenv(name, value)
-    customer = gateway.create_user("customer")
-    maintenance = ThreadedServer(_unavailable, free_port())
-    maintenance.start()
-    try:
-        monkeypatch.setenv("ORDER_SERVICE_URL", maintenance.url)  # creating, and undoing it, both fail
-        saga_id = _place(gateway, customer)["saga_id"]
-        assert gateway.saga(saga_id)["status"] == "FAILED"
-    finally:
-        maintenance.stop()
-    monkeypatch.setenv("ORDER_SERVICE_URL", live_participants.order_service.url)
+    saga_id = failed_saga(gateway, live_participants, monkeypatch)
 
     response = gateway.client.post(f"/api/sagas/{saga_id}/retry", headers=gateway.admin.auth)
     assert response.status_code == 202 and response.get_json()["saga_id"] == saga_id

@@ -113,28 +113,22 @@ def test_users_can_be_listed_by_role(client: FlaskClient) -> None:
     assert bad.status_code == 422 and error_of(bad)["details"] == {"role": "must be one of customer, runner"}
 
 
-def test_card_on_file_belongs_to_customers_only(client: FlaskClient) -> None:
-    customer = client.post("/users", json=CUSTOMER).get_json()
-    runner = client.post("/users", json={**RUNNER, "card_token": "tok_visa"}).get_json()
+@pytest.mark.parametrize(("path", "owner", "other", "field", "sent", "refusal"), [
+    ("card", CUSTOMER, RUNNER, "card_token", "tok_visa", "no_card_on_file"),
+    ("payout-account", RUNNER, CUSTOMER, "payout_account", "acct_x", "no_payout_account"),
+], ids=["card on file belongs to customers only", "payout account belongs to runners only"])
+def test_an_account_belongs_to_its_role_only(client: FlaskClient, path: str, owner: dict[str, str],
+                                             other: dict[str, str], field: str, sent: str, refusal: str) -> None:
+    user = client.post("/users", json=owner).get_json()
+    # The other role may send the field, but never owns one.
+    stranger = client.post("/users", json={**other, field: sent}).get_json()
 
-    card = client.get(f"/users/{customer['user_id']}/card")
-    refused = client.get(f"/users/{runner['user_id']}/card")
-
-    assert card.status_code == 200
-    assert card.get_json() == {"user_id": customer["user_id"], "card_token": "tok_visa"}
-    assert refused.status_code == 409 and error_of(refused)["code"] == "no_card_on_file"
-
-
-def test_payout_account_belongs_to_runners_only(client: FlaskClient) -> None:
-    runner = client.post("/users", json=RUNNER).get_json()
-    customer = client.post("/users", json={**CUSTOMER, "payout_account": "acct_x"}).get_json()
-
-    account = client.get(f"/users/{runner['user_id']}/payout-account")
-    refused = client.get(f"/users/{customer['user_id']}/payout-account")
+    account = client.get(f"/users/{user['user_id']}/{path}")
+    refused = client.get(f"/users/{stranger['user_id']}/{path}")
 
     assert account.status_code == 200
-    assert account.get_json() == {"user_id": runner["user_id"], "payout_account": "acct_rui"}
-    assert refused.status_code == 409 and error_of(refused)["code"] == "no_payout_account"
+    assert account.get_json() == {"user_id": user["user_id"], field: owner[field]}
+    assert refused.status_code == 409 and error_of(refused)["code"] == refusal
 
 
 def test_a_repeated_registration_with_the_same_key_answers_the_first_answer(
