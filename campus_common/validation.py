@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, cast, overload
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
@@ -114,11 +114,21 @@ def required_text(max_length: int) -> Callable[[Any], str]:
 
 
 class Fields:
-    """Reads the fields of a JSON object or query string, collecting every problem before refusing once."""
+    """Reads the fields of a JSON object or query string, collecting every problem before refusing once.
+
+    A bad field reads as None (typed as its parsed value, so commands are built in one expression):
+    what ``get`` and ``read`` return counts only once ``done()`` has returned, and it raises after any failure.
+    """
 
     def __init__(self, data: Mapping[str, Any], prefix: str = "") -> None:
         self.data, self.prefix = data, prefix
         self.errors: dict[str, str] = {}
+
+    @overload
+    def get(self, field: str, parse: Callable[[Any], T], *, required: Literal[True] = True) -> T: ...
+
+    @overload
+    def get(self, field: str, parse: Callable[[Any], T], *, required: bool) -> T | None: ...
 
     def get(self, field: str, parse: Callable[[Any], T], *, required: bool = True) -> T | None:
         """``field`` parsed; when absent it "is required", or is None when not ``required`` (so is "")."""
@@ -126,11 +136,12 @@ class Fields:
         if value is None or (not required and value == ""):
             if required:
                 self.fail(field, "is required")
+                return cast(T, None)  # see the class docstring
             return None
         return self._parse(field, parse, value)
 
-    def read(self, field: str, parse: Callable[[Any], T]) -> T | None:
-        """``field`` parsed as it stands, None when absent: ``parse`` alone says what absence means."""
+    def read(self, field: str, parse: Callable[[Any], T]) -> T:
+        """``field`` parsed as it stands (``parse`` alone says what absence means)."""
         return self._parse(field, parse, self.data.get(field))
 
     def fail(self, field: str, problem: str) -> None:
@@ -142,14 +153,14 @@ class Fields:
         if self.errors:
             raise InvalidInput(self.errors)
 
-    def _parse(self, field: str, parse: Callable[[Any], T], value: Any) -> T | None:
+    def _parse(self, field: str, parse: Callable[[Any], T], value: Any) -> T:
         try:
             return parse(value)
         except InvalidInput as exc:  # a nested value names its own bad fields
             self.errors.update((self.prefix + name, problem) for name, problem in exc.details.items())
         except ValueError as exc:
             self.fail(field, str(exc))
-        return None
+        return cast(T, None)  # see the class docstring
 
 
 def parsed(parser: Callable[..., T], *args: Any, message: str | None = None) -> T:

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from campus_common.orders import (MAX_ITEMS, MAX_NAME, MAX_PRICE, MAX_QUANTITY, MAX_TEXT, RUNNER_STEPS, Item,
                                   OrderStatus, parse_price, parse_quantity, parse_text)
-from campus_common.validation import CENTS, InvalidInput
+from campus_common.validation import CENTS, Fields, InvalidInput
 
 __all__ = ["CANCELLABLE", "MAX_ITEMS", "MAX_NAME", "MAX_PRICE", "MAX_QUANTITY", "MAX_TEXT", "RUNNER_STEPS", "STAMPS",
            "TRANSITIONS", "Fees", "InvalidInput", "Item", "Order", "OrderStatus", "can_transition", "compute_fees",
@@ -89,20 +89,18 @@ def validate_items(raw: Any) -> tuple[Item, ...]:
     """``items``: a non-empty list of ``{name, price, quantity}``; InvalidInput names each bad field."""
     if not isinstance(raw, list) or not raw or len(raw) > MAX_ITEMS:
         raise InvalidInput({"items": f"must be a list of 1 to {MAX_ITEMS} items"})
-    items, errors = [], {}
+    items: list[Item] = []
+    errors: dict[str, str] = {}
     for index, entry in enumerate(raw):
         if not isinstance(entry, dict):
             errors[f"items[{index}]"] = "must be an object with name, price and quantity"
             continue
-        fields = {"name": _item_name, "price": parse_price, "quantity": parse_quantity}
-        values = {}
-        for field, parse in fields.items():
-            try:
-                values[field] = parse(entry.get(field))
-            except ValueError as exc:
-                errors[f"items[{index}].{field}"] = str(exc)
-        if len(values) == len(fields):
-            items.append(Item(**values))
+        fields = Fields(entry, prefix=f"items[{index}].")
+        item = Item(fields.read("name", _item_name), fields.read("price", parse_price),
+                    fields.read("quantity", parse_quantity))
+        errors.update(fields.errors)
+        if not fields.errors:
+            items.append(item)
     if errors:
         raise InvalidInput(errors)
     return tuple(items)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Executable, RowMapping, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -23,13 +23,12 @@ def add(session: Session, command: CreateOrder, fees: Fees, create_key: str | No
         delivery_fee=fees.delivery_fee, store_location=command.store_location,
         delivery_location=command.delivery_location, status=OrderStatus.PENDING.value,
     ).on_conflict_do_nothing(index_elements=[orders.c.order_id]).returning(*orders.c)
-    return _order(session.execute(statement).mappings().one_or_none())
+    return _one_order(session, statement)
 
 
 def get(session: Session, order_id: UUID) -> Order | None:
     """The order, or None."""
-    row = session.execute(select(orders).where(orders.c.order_id == order_id)).mappings().one_or_none()
-    return _order(row)
+    return _one_order(session, select(orders).where(orders.c.order_id == order_id))
 
 
 def transition(session: Session, order_id: UUID, expected: OrderStatus, target: OrderStatus, *,
@@ -51,8 +50,7 @@ def transition(session: Session, order_id: UUID, expected: OrderStatus, target: 
         statement = statement.where(orders.c.accept_key == accept_key)
     if create_key is not None:  # orders made before the key was recorded belong to their one create
         statement = statement.where(or_(orders.c.create_key == create_key, orders.c.create_key.is_(None)))
-    row = session.execute(statement.values(values).returning(*orders.c)).mappings().one_or_none()
-    return _order(row)
+    return _one_order(session, statement.values(values).returning(*orders.c))
 
 
 def find(session: Session, query: OrderQuery) -> list[Order]:
@@ -68,9 +66,12 @@ def find(session: Session, query: OrderQuery) -> list[Order]:
     return [_order(row) for row in session.execute(statement).mappings()]
 
 
-def _order(row: Mapping[str, Any] | None) -> Order | None:
-    if row is None:
-        return None
+def _one_order(session: Session, statement: Executable) -> Order | None:
+    row = session.execute(statement).mappings().one_or_none()
+    return None if row is None else _order(row)
+
+
+def _order(row: RowMapping) -> Order:
     items = tuple(Item(entry["name"], Decimal(entry["price"]), entry["quantity"]) for entry in row["items"])
     fields = {name: value for name, value in row.items() if name not in ("accept_key", "create_key")}  # bookkeeping
     return Order(**{**fields, "items": items, "status": OrderStatus(row["status"])})

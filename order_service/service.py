@@ -1,7 +1,9 @@
 """Use cases of the order service: plain arguments and a Session in, an Order out."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.orm import Session
@@ -91,9 +93,9 @@ def complete_order(session: Session, order_id: UUID) -> Order:
 
 
 def _transition(session: Session, order_id: UUID, expected: OrderStatus, target: OrderStatus,
-                **kwargs: object) -> Order:
+                changes: Mapping[str, Any] | None = None) -> Order:
     assert can_transition(expected, target), f"{expected} -> {target} is not in the status machine"
-    order = repository.transition(session, order_id, expected, target, **kwargs)
+    order = repository.transition(session, order_id, expected, target, changes=changes)
     if order is None:
         raise _invalid_transition(get_order(session, order_id), target)
     return order

@@ -36,10 +36,11 @@ def parse_create_user(data: Mapping[str, Any]) -> CreateUser:
     role = fields.read("role", _parse_role)
     accounts = {field: None if data.get(field) is None else fields.read(field, _parse_account)
                 for field in ("card_token", "payout_account")}
-    if role is not None and (field := required_account(role)) not in fields.errors and accounts[field] is None:
+    field = None if "role" in fields.errors else required_account(role)
+    if field is not None and field not in fields.errors and accounts[field] is None:
         fields.fail(field, f"is required for a {role}")
     fields.done()
-    return CreateUser(name=str(name), email=str(email).lower(), role=str(role), **accounts)
+    return CreateUser(name=name, email=email.lower(), role=role, **accounts)
 
 
 def parse_role(value: str | None) -> str | None:
