@@ -97,7 +97,7 @@ def send(apps: dict[str, Flask], service: str, method: str, path: str, body: Any
 
 def signed(claims: dict[str, Any], caller: str = SAGA_WORKERS) -> dict[str, str]:
     """A token signed with ``caller``'s real key, with whatever claims the test wants."""
-    private = service_auth._load_private(service_auth.signing_key_text(caller))
+    private = service_auth.load_private_key(service_auth.signing_key_text(caller))
     token = jwt.encode(claims, private, algorithm="EdDSA", headers={"kid": service_auth.key_id(private.public_key())})
     return {"Authorization": f"Bearer {token}"}
 
@@ -111,7 +111,7 @@ def refusals(service: str, callers: set[str]) -> dict[str, dict[str, str]]:
     caller, now = allowed(callers), int(time.time())
     other = next(name for name in ("user_service", "order_service") if name != service)
     valid = {"iss": caller, "aud": service, "iat": now, "exp": now + 60}
-    forger = service_auth._load_private(service_auth.generate_private_key())
+    forger = service_auth.load_private_key(service_auth.generate_private_key())
     user_secret = os.environ.get("GATEWAY_JWT_SECRET") or "a-gateway-user-token-secret-of-40-bytes!"
     forged = jwt.encode(valid, forger, algorithm="EdDSA", headers={"kid": service_auth.key_id(forger.public_key())})
     return {

@@ -62,7 +62,7 @@ def test_a_token_signed_with_one_callers_key_cannot_claim_to_be_another(keys) ->
 
     import jwt
 
-    gateway_key = service_auth._load_private(keys[API_GATEWAY])
+    gateway_key = service_auth.load_private_key(keys[API_GATEWAY])
     now = int(time.time())
     claims = {"iss": SAGA_WORKERS, "aud": "payment_service", "iat": now, "exp": now + 60}
     token = jwt.encode(claims, gateway_key, algorithm="EdDSA",
