@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from devstack.procs import free_port
 from devstack.threaded import ThreadedServer
@@ -57,6 +59,12 @@ def live_participants(participants: Participants, clean_db: str) -> Participants
     """All participants up (a test that stopped one gets it back) over an empty database."""
     participants.start_all()
     return participants
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    """A test client of the participant that the test's package or module builds as ``app``."""
+    return app.test_client()
 
 
 FAST_RETRIES = {  # bounds small enough for tests, same code paths as production
