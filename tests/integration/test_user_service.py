@@ -1,16 +1,18 @@
 """user_service over its HTTP API (Flask test client) against a real Postgres."""
 from __future__ import annotations
 
-import threading
 import uuid
+from functools import partial
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from werkzeug.test import TestResponse
 
 from campus_common.db import get_engine
+from tests.integration.races import together
 from tests.service_credentials import trusted
 from user_service import create_app
 
@@ -20,12 +22,8 @@ RUNNER = {"name": "Rui Costa", "email": "rui@campus.edu", "role": "runner", "pay
 
 @pytest.fixture()
 def app(clean_db: str) -> Flask:
+    """The user service over an empty database (``client`` comes from the integration conftest)."""
     return trusted(create_app({"DATABASE_URL": clean_db}))
-
-
-@pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def user_count(url: str) -> int:
@@ -163,23 +161,14 @@ def test_a_refusal_is_replayed_too(client: FlaskClient) -> None:
     assert again.get_json() == first.get_json()
 
 
+def _register(client: FlaskClient, name: str) -> TestResponse:
+    return client.post("/users", json={**CUSTOMER, "name": name})
+
+
 def test_racing_registrations_of_one_email_create_one_user(app: Flask, clean_db: str) -> None:
     racers = 8
-    barrier = threading.Barrier(racers)
-    answers: list[tuple[int, str | None]] = []
-
-    def register(n: int) -> None:
-        client = app.test_client()
-        barrier.wait()
-        response = client.post("/users", json={**CUSTOMER, "name": f"Ada {n}"})
-        body = response.get_json()
-        answers.append((response.status_code, body.get("error", {}).get("code")))
-
-    threads = [threading.Thread(target=register, args=(n,)) for n in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses = together(app, [partial(_register, name=f"Ada {n}") for n in range(racers)])
+    answers = [(r.status_code, r.get_json().get("error", {}).get("code")) for r in responses]
 
     assert sorted(answers, key=str) == sorted([(201, None)] + [(409, "email_taken")] * (racers - 1), key=str)
     assert user_count(clean_db) == 1
