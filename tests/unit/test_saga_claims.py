@@ -4,7 +4,6 @@ from __future__ import annotations
 from saga_workers.engine.runner import Next, SagaRunner
 from saga_workers.engine.walk import walk
 from tests.unit.fake_store import FakeStore
-from tests.unit.test_saga_engine import world  # noqa: F401 - the scripted saga and its participants
 
 
 def drive_claimed(runner: SagaRunner, saga_id: str = "s1") -> Next:

@@ -8,7 +8,7 @@ from saga_workers.engine.runner import Next, SagaRunner
 from saga_workers.engine.versions import DefinitionUnavailable, DefinitionVersions, definition_for
 from saga_workers.sagas import REGISTRY
 from tests.unit.fake_store import FakeStore
-from tests.unit.test_saga_engine import SETTINGS, Participants, drive
+from tests.unit.scripted_saga import SETTINGS, Participants, drive
 
 
 def v1(p: Participants) -> SagaDefinition:

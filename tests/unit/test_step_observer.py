@@ -7,7 +7,7 @@ from saga_workers.engine.context import StepContext
 from saga_workers.engine.observer import StepObserver
 from saga_workers.engine.runner import Next, SagaRunner
 from saga_workers.engine.store import Attempt
-from tests.unit.test_saga_engine import SETTINGS, drive, world  # noqa: F401 - the engine tests' fixture
+from tests.unit.scripted_saga import SETTINGS, drive
 
 
 class Recorder(StepObserver):

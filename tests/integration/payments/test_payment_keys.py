@@ -1,7 +1,6 @@
 """Idempotency keys on payments: a replay answers again, a late action after its compensation is refused."""
 from __future__ import annotations
 
-
 from flask.testing import FlaskClient
 
 from campus_common.idempotency import ACTION_SUFFIX, COMPENSATE_SUFFIX
