@@ -39,7 +39,7 @@ def allowed_caller(app: Flask, path: str, method: str) -> str:
         endpoint, _ = app.url_map.bind("localhost").match(path.split("?", 1)[0], method)
     except HTTPException:
         return service_auth.SAGA_WORKERS
-    allowed = getattr(app.view_functions[endpoint], ALLOWED_ATTRIBUTE, frozenset())
+    allowed: frozenset[str] = getattr(app.view_functions[endpoint], ALLOWED_ATTRIBUTE, frozenset())
     return next((caller for caller in service_auth.CALLERS if caller in allowed), service_auth.SAGA_WORKERS)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.chaos.invariants import ALL_SAGAS
-from tests.chaos.stack import ChaosStack
+from tests.chaos.stack import ChaosStack, Rows
 
 
 @dataclass
@@ -16,7 +16,7 @@ class Settled:
     """How waiting ended: ``pending`` lists what was still moving when time ran out (empty: settled)."""
 
     seconds: float
-    pending: list[Any] = field(default_factory=list)
+    pending: Rows = field(default_factory=list)
     armed_timers: int = 0
 
     @property
@@ -35,7 +35,7 @@ class Retried:
     returncode: int
 
 
-def unfinished(stack: ChaosStack) -> list[Any]:
+def unfinished(stack: ChaosStack) -> Rows:
     return stack.query(f"SELECT saga_id, saga_type, status, error FROM ({ALL_SAGAS}) s "
                        "WHERE status IN ('STARTED', 'COMPENSATING') ORDER BY saga_type")
 
@@ -44,7 +44,7 @@ def armed_timers(stack: ChaosStack) -> int:
     return stack.query("SELECT count(*) FROM saga_timers.accept_timeouts WHERE status = 'ARMED'")[0][0]
 
 
-def failed(stack: ChaosStack) -> list[Any]:
+def failed(stack: ChaosStack) -> Rows:
     return stack.query(f"SELECT saga_id::text, saga_type, error FROM ({ALL_SAGAS}) s WHERE status = 'FAILED'")
 
 
@@ -59,7 +59,7 @@ def wait_settled(stack: ChaosStack, timeout: float) -> Settled:
         time.sleep(1.0)
 
 
-def retry_failed(stack: ChaosStack, rows: list[Any], parallel: int = 3) -> list[Retried]:
+def retry_failed(stack: ChaosStack, rows: Rows, parallel: int = 3) -> list[Retried]:
     """``celery -A saga_workers saga retry`` for each FAILED saga (a few CLIs at a time)."""
 
     def retry(row: Any) -> Retried:

@@ -12,18 +12,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, Row, create_engine, text
 
 from devstack.commands import supervisor
 from devstack.config import REPO_ROOT, SERVICES, StackConfig, load_stack_config
 from devstack.procs import free_port
 from devstack.supervisor import Supervisor
 from tests.chaos.fault_proxy import FaultProxy
+
+Rows = Sequence[Row[*tuple[Any, ...]]]  # what a query answers: rows of any columns
 
 PORT_VARIABLES = ("PG_PORT", "REDIS_PORT", "USER_SERVICE_PORT", "ORDER_SERVICE_PORT", "PAYMENT_SERVICE_PORT",
                   "NOTIFICATION_SERVICE_PORT", "GATEWAY_PORT")
@@ -119,7 +122,7 @@ class ChaosStack:
             self._engine = create_engine(self.database_url, pool_pre_ping=True, pool_size=4, max_overflow=8)
         return self._engine
 
-    def query(self, sql: str, params: dict[str, Any] | None = None, retry_for: float = 30.0) -> list[Any]:
+    def query(self, sql: str, params: dict[str, Any] | None = None, retry_for: float = 30.0) -> Rows:
         """Rows of ``sql``; retried while the database restarts."""
         deadline = time.monotonic() + retry_for
         while True:

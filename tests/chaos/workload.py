@@ -19,7 +19,7 @@ from typing import Any
 from api_gateway.auth import issue_token
 from saga_workers.registry import SagaStatus
 from tests.chaos.client import Actor, Api
-from tests.chaos.stack import JWT_SECRET, ChaosStack
+from tests.chaos.stack import JWT_SECRET, ChaosStack, Rows
 
 TERMINAL = (SagaStatus.COMPLETED, SagaStatus.COMPENSATED, SagaStatus.FAILED)
 SLOW_PAYMENT_SECONDS = 3.0  # > the stack's PARTICIPANT_TIMEOUT_SECONDS (2): every capture call times out
@@ -308,7 +308,7 @@ class Workload:
                           {"o": order_id})
         return (rows[0][0], rows[0][1]) if rows else None
 
-    def _read(self, sql: str, params: dict[str, Any]) -> list[Any]:
+    def _read(self, sql: str, params: dict[str, Any]) -> Rows:
         try:
             return self.stack.query(sql, params, retry_for=20)
         except Exception:  # noqa: BLE001 - Postgres down longer than that: "not known yet"

@@ -32,7 +32,7 @@ def crash_before_step(monkeypatch, crash_index: int) -> None:
                 raise RuntimeError("bug in a step task")
             return real_run_step(saga_id, index)
 
-        runner.run_step = run_step
+        monkeypatch.setattr(runner, "run_step", run_step)
         return runner
 
     monkeypatch.setattr(tasks, "runner_for", crashing_runner_for)
@@ -65,6 +65,7 @@ def test_a_step_past_the_pivot_that_never_ran_is_left_for_the_sweeper_not_failed
         start_saga("create_order", payload)
     [started] = list_sagas(customer_id=customer)[0]
     saga = get_saga(started["saga_id"])
+    assert saga is not None
     assert (saga["status"], saga["current_step"]) == ("STARTED", "arm_accept_timeout"), saga
 
     monkeypatch.undo()

@@ -90,7 +90,9 @@ def test_the_list_pages_keep_the_filters(gateway: Gateway) -> None:
     placed = [gateway.place_order(gateway.create_user("customer")).get_json()["saga_id"] for _ in range(3)]
     page = gateway.client.get("/console/?type=create_order&limit=2", headers=gateway.admin.auth).data.decode()
     assert re.findall(r'href="/console/sagas/([0-9a-f-]{36})"', page) == placed[:0:-1]
-    next_page = re.search(r'href="([^"]+)" id="next-page"', page).group(1).replace("&amp;", "&")
+    link = re.search(r'href="([^"]+)" id="next-page"', page)
+    assert link is not None, page
+    next_page = link.group(1).replace("&amp;", "&")
     assert "type=create_order" in next_page and "limit=2" in next_page
     assert _listed(gateway, next_page.split("?", 1)[1]) == placed[:1]
     assert 'id="next-page"' not in gateway.client.get(next_page, headers=gateway.admin.auth).data.decode()

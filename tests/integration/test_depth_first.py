@@ -26,4 +26,5 @@ def test_the_first_saga_of_a_burst_completes_before_the_last_one_begins(worker, 
                                        "WHERE saga_id = :id"), {"id": first}).scalar()
         last_begun = conn.execute(text("SELECT min(started_at) FROM create_order_saga.saga_step_log "
                                        "WHERE saga_id = :id"), {"id": last}).scalar()
+    assert first_done is not None and last_begun is not None
     assert first_done < last_begun, "the first saga waited behind the burst's new sagas"

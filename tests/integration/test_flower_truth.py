@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from celery.events.receiver import EventReceiver
 from celery.events.state import State
 
 from saga_workers.service import start_saga
@@ -24,7 +25,7 @@ class EventLog:
 
     def __init__(self, app) -> None:
         self.app, self.state = app, State()
-        self._receiver = None
+        self._receiver: EventReceiver | None = None
         self._probed = threading.Event()
         self._thread = threading.Thread(target=self._consume, daemon=True, name="events-capture")
 

@@ -58,7 +58,7 @@ odd_values = st.one_of(odd_text, odd_text, st.sampled_from(NASTY), json_values)
 order_bodies = st.tuples(st.sampled_from(FIELDS), odd_values).map(_with_one_fault)
 header_text = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7e) | st.sampled_from("\x00\t"),
                       max_size=300)
-path_text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=40)
+path_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40)
 
 
 @dataclass

@@ -11,9 +11,6 @@ from campus_common import http
 from campus_common.service_auth import SAGA_WORKERS
 from devstack.procs import free_port
 
-AS_WORKERS = {"caller": SAGA_WORKERS, "audience": "order_service"}
-
-
 @pytest.fixture()
 def silent_server() -> Iterator[tuple[int, threading.Event]]:
     """A loopback server that reads each request and then hangs up without answering."""
@@ -54,8 +51,9 @@ def test_a_request_cut_after_it_was_sent_may_have_happened(silent_server):
 def test_refusals_and_server_errors_are_told_apart(participants):
     base = participants.order_service.url
     with pytest.raises(http.BusinessRefusal) as refused:
-        http.call("GET", f"{base}/orders/00000000-0000-4000-8000-000000000000", **AS_WORKERS)
+        http.call("GET", f"{base}/orders/00000000-0000-4000-8000-000000000000", caller=SAGA_WORKERS,
+                  audience="order_service")
     assert (refused.value.status, refused.value.code) == (404, "not_found")
     with pytest.raises(http.BusinessRefusal) as invalid:
-        http.call("POST", f"{base}/orders", json={"items": []}, **AS_WORKERS)
+        http.call("POST", f"{base}/orders", json={"items": []}, caller=SAGA_WORKERS, audience="order_service")
     assert invalid.value.status == 422 and invalid.value.details

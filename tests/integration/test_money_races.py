@@ -16,6 +16,7 @@ from uuid import uuid4
 
 import pytest
 from sqlalchemy import text
+from werkzeug.test import TestResponse
 
 from api_gateway import create_app
 from campus_common import http
@@ -100,9 +101,10 @@ def delivered(gateway: Gateway) -> tuple[User, str, str]:
     return runner, account, order_id
 
 
-def at_once(gateway: Gateway, *calls: tuple[str, str, User]) -> list[Any]:
+def at_once(gateway: Gateway, *calls: tuple[str, str, User]) -> list[TestResponse]:
     """POST each (path, role label, actor) at the same moment, each from its own client."""
-    barrier, answers = threading.Barrier(len(calls)), [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
+    answers: list[TestResponse | None] = [None] * len(calls)
 
     def run(index: int) -> None:
         path, _, actor = calls[index]
@@ -115,7 +117,9 @@ def at_once(gateway: Gateway, *calls: tuple[str, str, User]) -> list[Any]:
         thread.start()
     for thread in threads:
         thread.join()
-    return answers
+    answered = [answer for answer in answers if answer is not None]
+    assert len(answered) == len(calls), "a request raised instead of answering"
+    return answered
 
 
 def test_a_double_complete_with_a_slow_payment_service_pays_the_runner_once_and_never_refunds(

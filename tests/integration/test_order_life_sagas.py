@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -144,7 +145,7 @@ def test_cancel_racing_an_accept_has_one_winner_and_the_money_follows(worker, sa
     ctx = created_order()
     if trigger == "accept-timeout":
         expire_accept_deadline(ctx["order_id"])
-        start_cancel = lambda: accept_timeouts.fire_due()  # noqa: E731
+        start_cancel: Callable[[], object] = lambda: accept_timeouts.fire_due()  # noqa: E731
     else:
         start_cancel = lambda: cancel(ctx)  # noqa: E731
     with ThreadPoolExecutor(2) as pool:
@@ -220,16 +221,15 @@ def test_a_timeout_refused_by_an_acceptance_that_is_later_undone_fires_again(wor
     url = f"{load_settings().order_service_url}/orders/{ctx['order_id']}"
     keys = {"accept": idempotency_key("ghost", "accept_order", "action"),
             "undo": idempotency_key("ghost", "accept_order", "compensation")}
-    as_workers = {"caller": SAGA_WORKERS, "audience": "order_service"}
     http.call("POST", f"{url}/accept", json={"runner_id": ctx["runner_id"]}, idempotency_key=keys["accept"],
-              **as_workers)
+              caller=SAGA_WORKERS, audience="order_service")
     expire_accept_deadline(ctx["order_id"])
 
     assert accept_timeouts.fire_due() == 1
     [refused] = list_sagas(saga_type="cancel_order")[0]
     assert wait_for_saga(refused["saga_id"])["status"] == "COMPENSATED"
     http.call("POST", f"{url}/undo-accept", json={"runner_id": ctx["runner_id"]}, idempotency_key=keys["undo"],
-              **as_workers)
+              caller=SAGA_WORKERS, audience="order_service")
 
     assert accept_timeouts.fire_due() == 1
     sagas, _ = list_sagas(saga_type="cancel_order")

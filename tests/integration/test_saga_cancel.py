@@ -135,6 +135,7 @@ def _settled(saga_id: str, timeout: float = 10.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         saga = get_saga(saga_id, detail=True)
+        assert saga is not None, saga_id
         if all(a["status"] != "RUNNING" for a in saga["attempts"]) or time.monotonic() > deadline:
             return saga
         time.sleep(0.05)
@@ -162,7 +163,7 @@ def test_cancel_while_a_step_waits_for_its_retry_stops_the_saga_there(worker: An
     time.sleep(2.5)  # the pending retry is delivered now, and finds the saga compensated
 
     saga = get_saga(saga_id, detail=True)
-    assert saga["status"] == "COMPENSATED"
+    assert saga is not None and saga["status"] == "COMPENSATED"
     assert {(a["step"], a["phase"], a["status"]) for a in saga["attempts"]} == {("create_order", "action", "FAILED")}
     with pytest.raises(BusinessRefusal) as unknown:
         order(payload["order_id"])

@@ -73,7 +73,8 @@ def generated_objects(kustomization: dict[str, Any]) -> list[dict[str, Any]]:
             data: dict[str, str] = {}
             for env in generator["envs"]:
                 lines = (K8S_DIR / f"{env}.example").read_text().splitlines()
-                data.update(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+                pairs = [line.partition("=") for line in lines if "=" in line and not line.startswith("#")]
+                data.update((key, value) for key, _, value in pairs)
             objects.append({"kind": kind, "metadata": {"name": generator["name"]}, field: data})
     return objects
 

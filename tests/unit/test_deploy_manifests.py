@@ -46,8 +46,10 @@ def test_compose_every_queue_has_exactly_one_worker_that_is_health_checked() -> 
     for name, service in app_services().items():
         command = service["command"]
         if command[:4] == ["celery", "-A", "saga_workers", "worker"]:
-            by_queue.setdefault(flag(command, "-Q"), []).append(name)
-            node = NODE_NAMES[flag(command, "-Q")]
+            queue = flag(command, "-Q")
+            assert queue is not None, name
+            by_queue.setdefault(queue, []).append(name)
+            node = NODE_NAMES[queue]
             assert flag(command, "-n") == f"{node}@%h", name
             assert flag(command, "--prefetch-multiplier") == "1", name
             assert flag(command, "-O") == "fair", name
