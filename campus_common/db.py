@@ -4,8 +4,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from campus_common import jsonutil
@@ -93,3 +94,12 @@ class Database:
             raise
         finally:
             session.close()
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an INSERT, UPDATE or DELETE without RETURNING touched.
+
+    Session.execute answers such a statement with a CursorResult but is typed to return a plain Result
+    (SQLAlchemy's typing notes for 2.0.44 prescribe this cast).
+    """
+    return cast(CursorResult[Any], result).rowcount

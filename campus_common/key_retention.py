@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from campus_common.config import Settings, load_settings
-from campus_common.db import Database
+from campus_common.db import Database, rowcount
 
 if TYPE_CHECKING:
     from flask import Flask, Response
@@ -61,12 +61,12 @@ def purge_expired_keys(db: Database, schema: str, settings: Settings, batch: int
     for _ in range(max_batches):
         with db.unit_of_work() as session:
             # SKIP LOCKED: a key held by a request in flight is never waited for nor taken.
-            deleted = session.execute(text(
+            deleted = rowcount(session.execute(text(
                 f'DELETE FROM "{schema}".idempotency_keys WHERE key = ANY(ARRAY(SELECT key FROM '
                 f'"{schema}".idempotency_keys WHERE created_at < now() - make_interval(secs => :window) '
-                "ORDER BY created_at LIMIT :n FOR UPDATE SKIP LOCKED))"), {"window": settings.idempotency_key_retention_days * DAY, "n": batch})
-            purged += deleted.rowcount
-        if deleted.rowcount < batch:
+                "ORDER BY created_at LIMIT :n FOR UPDATE SKIP LOCKED))"), {"window": settings.idempotency_key_retention_days * DAY, "n": batch}))
+            purged += deleted
+        if deleted < batch:
             break
     if purged:
         log.info("purged %d idempotency key(s) of %s older than %s days", purged, schema,

@@ -58,7 +58,7 @@ def _check_caller() -> None:
     g.service_caller = caller
     if request.endpoint is None:  # no such route: let Flask answer 404/405 to an authenticated caller
         return
-    allowed = getattr(current_app.view_functions[request.endpoint], ALLOWED_ATTRIBUTE, frozenset())
+    allowed: frozenset[str] = getattr(current_app.view_functions[request.endpoint], ALLOWED_ATTRIBUTE, frozenset())
     if caller not in allowed:
         raise Forbidden(f"{caller} may not call this operation", code="caller_not_allowed",
                         details={"caller": caller, "allowed": sorted(allowed)})

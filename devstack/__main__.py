@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 
 COMMANDS = {
@@ -21,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, help_text in COMMANDS.items():
         sub.add_parser(name, help=help_text)
     command = parser.parse_args(argv).command
-    sys.stdout.reconfigure(line_buffering=True)  # progress shows as it happens, under make and in CI logs
+    if isinstance(sys.stdout, io.TextIOWrapper):  # only a file stream has line buffering to switch on
+        sys.stdout.reconfigure(line_buffering=True)  # progress shows as it happens, under make and in CI logs
 
     from devstack import commands
     from devstack.config import load_stack_config

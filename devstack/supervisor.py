@@ -51,7 +51,7 @@ class Supervisor:
     programs: list[Program] = field(default_factory=list)
 
     def log_file(self, program: Program | str) -> Path:
-        return self.logs_dir / f"{getattr(program, 'name', program)}.log"
+        return self.logs_dir / f"{_name(program)}.log"
 
     def tail(self, program: Program | str, lines: int = 25) -> str:
         return tail(self.log_file(program), lines)
@@ -103,7 +103,7 @@ class Supervisor:
 
     def pid(self, program: Program | str) -> int | None:
         """The pid of a running program, else None."""
-        state = self.states().get(getattr(program, "name", program))
+        state = self.states().get(_name(program))
         return state.pid if state and state.running and state.pid else None
 
     def start(self, names: Iterable[str]) -> None:
@@ -183,3 +183,7 @@ def _each(call: Callable[[str, bool], Any], names: Iterable[str], *, already: st
         except xmlrpc.client.Fault as fault:
             if already not in fault.faultString:
                 raise
+
+
+def _name(program: Program | str) -> str:
+    return program if isinstance(program, str) else program.name
