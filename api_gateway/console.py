@@ -5,7 +5,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pydantic
-from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from api_gateway import inputs, saga_runs
 from api_gateway.console_auth import (SignInNeeded, admin_page, clear_token_cookie, ensure_same_origin,
@@ -51,7 +52,7 @@ def login() -> Any:
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> BaseResponse:
     """Forget the token."""
     ensure_same_origin()
     return clear_token_cookie(redirect(url_for("console.login_form")))

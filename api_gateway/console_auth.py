@@ -8,16 +8,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import jwt
-from flask import Response, g, request
+from flask import g, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from api_gateway.auth import Principal, decode_token, jwt_secret
 from campus_common.errors import ApiError, Forbidden, Unauthorized
 from campus_common.web import settings_of_app
 
+R = TypeVar("R", bound=BaseResponse)  # a redirect, or any other response the cookie rides on
 COOKIE = "console_token"
 COOKIE_PATH = "/console"
 
@@ -61,7 +63,7 @@ def ensure_same_origin() -> None:
         raise ApiError("this form must be sent from the console itself", status=403, code="cross_site_request")
 
 
-def set_token_cookie(response: Response, token: str) -> Response:
+def set_token_cookie(response: R, token: str) -> R:
     """Keep the token for the console's pages until it expires; never readable by scripts."""
     expires = jwt.decode(token, options={"verify_signature": False}).get("exp", 0)
     response.set_cookie(COOKIE, token, max_age=max(0, int(expires - time.time())), path=COOKIE_PATH,
@@ -69,7 +71,7 @@ def set_token_cookie(response: Response, token: str) -> Response:
     return response
 
 
-def clear_token_cookie(response: Response) -> Response:
+def clear_token_cookie(response: R) -> R:
     """Sign out."""
     response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, samesite="Strict", secure=request.is_secure)
     return response

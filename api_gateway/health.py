@@ -31,10 +31,10 @@ def readyz() -> Any:
     probes: dict[str, Callable[[], None]] = {"postgres": _postgres, "redis": _redis}
     for name in PARTICIPANTS:
         probes[name] = _participant(getattr(settings, f"{name}_url"))
-    app = current_app._get_current_object()
+    app_context = current_app.app_context  # bound to the app itself now, for the pool's threads
 
     def run(probe: Callable[[], None]) -> str:
-        with app.app_context():
+        with app_context():
             return _check(probe)
 
     with ThreadPoolExecutor(max_workers=len(probes)) as pool:  # one slow dependency, not the sum of them

@@ -157,7 +157,8 @@ class IdempotencyHeaders(BaseModel):
 
 def validated(location: str) -> Any:
     """The model the OpenAPI decorator validated for this request (``json``, ``query`` or ``headers``)."""
-    return getattr(request.context, location)
+    # spectree attaches the validated models to the request at run time; Flask's Request type cannot know.
+    return getattr(request.context, location)  # type: ignore[attr-defined]
 
 
 def cancel_reason(default: str) -> str:

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pydantic
+from pydantic_core import ErrorDetails
 from flask import Blueprint, jsonify, render_template, request
 from spectree import Response, SecurityScheme, SpecTree
-from spectree.models import SecuritySchemeData
+from spectree.models import SecureType, SecuritySchemeData
 
 from api_gateway.schemas import ErrorBody
 from campus_common.errors import ApiError, ValidationError
@@ -54,7 +55,7 @@ def _field(loc: tuple[Any, ...]) -> str:
     return name or "body"
 
 
-def _message(item: dict[str, Any]) -> str:
+def _message(item: ErrorDetails) -> str:
     if item["type"] == "value_error":  # one of our parsers said what is wrong
         return str(item["ctx"]["error"]) if "ctx" in item else item["msg"].removeprefix("Value error, ")
     if item["type"] == "missing":
@@ -66,7 +67,7 @@ api = SpecTree(
     "flask", title="Campus Delivery API gateway", version="1", mode="normal", annotations=False,
     description="The only public entry of the platform: orders, users and saga views. Every /api call needs "
                 "`Authorization: Bearer <JWT>`; errors are `{\"error\": {\"code\", \"message\", \"details\"}}`.",
-    security_schemes=[SecurityScheme(name="bearer", data=SecuritySchemeData(type="http", scheme="bearer",
+    security_schemes=[SecurityScheme(name="bearer", data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer",
                                                                            bearer_format="JWT"))],
     security={"bearer": []}, before=_before, validation_error_status=422, validation_error_model=ErrorBody,
     # Schema names as the models are named: one gateway, one set of names.
