@@ -12,7 +12,7 @@ from campus_common.config import Settings, load_settings
 from campus_common.db import dispose_engines
 from campus_common.logs import configure_logging
 from campus_common.service_auth import SAGA_WORKERS, ServiceAuthNotConfigured, require_signing_key
-from saga_workers import broker_outage, metrics_server, worker_logging  # noqa: F401 - connect Celery's signals
+from saga_workers import broker_clients, broker_outage, metrics_server, worker_logging  # noqa: F401 - connect Celery's signals
 from saga_workers.dispatch import PRIORITY_STEPS
 from saga_workers.registry import MAINTENANCE_QUEUE, REGISTRY
 
@@ -66,6 +66,7 @@ def configure(celery: Celery, settings: Settings | None = None) -> None:
     the app first publishes, since Celery's producer pool keeps the broker it was built with.
     """
     broker_outage.install()  # a Redis outage must not stop a worker (celery/kombu 5.7.0; see the module)
+    broker_clients.install()  # one Redis client per channel, not one per publish and ack (see the module)
     settings = settings or load_settings()
     celery.conf.update(celery_config(settings, list(REGISTRY)))
     configure_logging("saga_workers", settings.log_level)
