@@ -66,13 +66,23 @@ def variant_command(variant: str, label: str, here: Path, venv: Path) -> tuple[l
 
 
 def variant_env(variant: str) -> dict[str, str]:
-    """``P.c4``: this engine with its worker at concurrency 4 (recorded as variant ``P.c4``)."""
+    """A lever run of this engine, recorded as its own variant: ``P.c4`` its worker at concurrency 4,
+    ``P.t8`` on the threads pool with 8 threads, ``P.c2e0`` / ``P.t8e0`` with task events off."""
     flavor = variant.partition(".")[2]
     if not flavor:
         return {}
-    if not (flavor.startswith("c") and flavor[1:].isdigit()):
-        raise SystemExit(f"unknown flavor {variant}: P.c<concurrency>, e.g. P.c4")
-    return {"P_FLAVOR": flavor, "P_CONCURRENCY": flavor[1:]}
+    kind, number, events = flavor[:1], flavor[1:].removesuffix("e0"), flavor.endswith("e0")
+    if kind not in ("c", "t") or not number.isdigit():
+        raise SystemExit(f"unknown flavor {variant}: P.c<concurrency> or P.t<threads>, optionally e0, e.g. P.t8e0")
+    env = {"P_FLAVOR": flavor, "P_CONCURRENCY": number, "P_POOL": "threads" if kind == "t" else ""}
+    return {**env, "CELERY_TASK_EVENTS": "0"} if events else env
+
+
+def flavor_name(flavor: str) -> str:
+    """``c4`` -> "worker -c 4", ``t8e0`` -> "worker --pool threads -c 8, task events off"."""
+    number = flavor[1:].removesuffix("e0")
+    name = f"worker -c {number}" if flavor.startswith("c") else f"worker --pool threads -c {number}"
+    return name + (", task events off" if flavor.endswith("e0") else "")
 
 
 def run(plan: list[str], rounds: int, label: str, here: Path, venv: Path, env: dict[str, str]) -> None:
@@ -116,7 +126,7 @@ def table(results: Path, label: str) -> str:
         rs = by[variant]
         tp = [r["sagas_per_s"] for r in rs]
         cpu = med(rs, "worker_cpu_ms_per_step")
-        name = NAMES.get(variant) or (f"this engine, worker -c {variant[3:]}" if variant.startswith("P.c") else "")
+        name = NAMES.get(variant) or f"this engine, {flavor_name(variant.partition('.')[2])}"
         lines.append(f"| {variant} {name} | {len(rs)} | {statistics.median(tp):.1f} "
                      f"({min(tp):.1f}-{max(tp):.1f}) | {med(rs, 'lat_p50_ms'):,.0f} / {med(rs, 'lat_p99_ms'):,.0f} "
                      f"| {med(rs, 'serial_p50_ms'):.1f} | {'n/a' if cpu is None else f'{cpu:.2f}'} |")

@@ -4,7 +4,8 @@
 
 The saga type ``calib`` (bench/peers_calib.py, loaded through SAGA_DEFINITION_MODULES) is started
 with ``saga_workers.service.start_saga`` and run by one worker started exactly as devstack starts a
-saga worker (``devstack.stack.worker_argv``), ``-c $P_CONCURRENCY`` (default 2). Measured like the
+saga worker (``devstack.stack.worker_argv``), ``-c $P_CONCURRENCY`` (default 2; ``--pool $P_POOL``
+when set, and task events off with CELERY_TASK_EVENTS=0, for lever runs). Measured like the
 harness's run_p.py: a saga's finish time is its row's ``updated_at`` when it is COMPLETED. The
 result line goes to the harness's results.jsonl (variant ``P``, or ``P.<P_FLAVOR>`` for a lever run).
 """
@@ -25,6 +26,7 @@ QUEUE = "calib_saga"
 label = sys.argv[1] if len(sys.argv) > 1 else "x"
 flavor = os.environ.get("P_FLAVOR", "")
 concurrency = int(os.environ.get("P_CONCURRENCY", "2"))
+pool = os.environ.get("P_POOL", "")  # a lever run: "threads" (one process) instead of the shipped pool
 
 os.environ.update(
     DATABASE_URL=f"postgresql+psycopg2://{C.PG_USER}@{C.PG_HOST}:{C.PG_PORT}/{P_DB}",
@@ -83,7 +85,7 @@ def main() -> None:
     mon = psycopg2.connect(f"postgresql://{C.PG_USER}@{C.PG_HOST}:{C.PG_PORT}/{P_DB}")
     mon.autocommit = True
     cur = mon.cursor()
-    argv = list(worker_argv(QUEUE, concurrency))
+    argv = list(worker_argv(QUEUE, concurrency)) + (["--pool", pool] if pool else [])
     log = open(os.path.join(C.OUT, f"logs/p_{flavor or 'shipped'}_{label.replace('|', '_')}.log"), "w")
     worker = subprocess.Popen(argv, cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
