@@ -37,5 +37,5 @@ def install() -> None:
             cached = self.__dict__[_PATCHED] = (pool, self._create_client())
         yield cached[1]
 
-    channel.conn_or_acquire = conn_or_acquire
+    setattr(channel, "conn_or_acquire", conn_or_acquire)  # noqa: B010 - mypy refuses assigning a method
     setattr(channel, _PATCHED, True)
