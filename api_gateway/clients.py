@@ -8,16 +8,16 @@ from urllib.parse import quote, urlencode
 from flask import g
 
 from campus_common import http
-from campus_common.config import load_settings
 from campus_common.errors import ApiError
 from campus_common.service_auth import API_GATEWAY
+from campus_common.web import settings_of_app
 
 log = logging.getLogger(__name__)
 
 
 def _call(service: str, method: str, path: str, *, json: Any = None, key: str | None = None) -> Any:
     """One call to ``service``: a 4xx passes through as is, an outage becomes 503."""
-    settings = load_settings()  # read now: URLs may change between calls (tests, restarts)
+    settings = settings_of_app()  # the app's: a test that needs other URLs builds another app
     base = getattr(settings, f"{service}_url").rstrip("/")
     try:
         return http.call(method, base + path, json=json, idempotency_key=key,

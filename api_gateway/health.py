@@ -12,8 +12,8 @@ import requests
 from flask import current_app, jsonify
 from sqlalchemy import text
 
-from campus_common.config import load_settings
 from campus_common.errors import error_body
+from campus_common.web import settings_of_app
 
 log = logging.getLogger(__name__)
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -27,7 +27,7 @@ def healthz() -> Any:
 
 def readyz() -> Any:
     """200 with every dependency "ok"; 503 in the error format naming what is unreachable."""
-    settings = load_settings()
+    settings = settings_of_app()
     probes: dict[str, Callable[[], None]] = {"postgres": _postgres, "redis": _redis}
     for name in PARTICIPANTS:
         probes[name] = _participant(getattr(settings, f"{name}_url"))
@@ -61,7 +61,7 @@ def _postgres() -> None:
 
 
 def _redis() -> None:
-    url = current_app.config.get("REDIS_URL") or load_settings().redis_url
+    url = settings_of_app().redis_url
     client = redis.Redis.from_url(url, socket_connect_timeout=CHECK_TIMEOUT_SECONDS,
                                   socket_timeout=CHECK_TIMEOUT_SECONDS)
     try:

@@ -21,8 +21,8 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import text
 
-from campus_common.config import load_settings
 from campus_common.db import Database
+from campus_common.web import settings_of_app
 from saga_workers import metrics as engine_metrics
 from saga_workers import producer
 from saga_workers.engine.store_views import failed_and_stalled_sql
@@ -98,11 +98,11 @@ class SagaGauges(Collector):
         yield depth
 
 
-def registry_for(db: Database, redis_url: str) -> CollectorRegistry:
+def registry_for(db: Database, redis_url: str, stall_seconds: int) -> CollectorRegistry:
     """A registry with the engine's metrics and the scrape-time gauges."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(engine_metrics.EngineMetrics())
-    registry.register(SagaGauges(db, redis_url, load_settings().saga_stall_seconds,
+    registry.register(SagaGauges(db, redis_url, stall_seconds,
                                  dict(producer.app().conf.broker_transport_options or {})))
     return registry
 
@@ -112,6 +112,7 @@ def metrics() -> Response:
     """Prometheus text exposition of sagas, steps, retries, FAILED and stalled sagas, queue depth."""
     registry = current_app.extensions.get("metrics_registry")
     if registry is None:
-        redis_url = current_app.config.get("REDIS_URL") or load_settings().redis_url
-        registry = current_app.extensions["metrics_registry"] = registry_for(current_app.extensions["db"], redis_url)
+        settings = settings_of_app()
+        registry = current_app.extensions["metrics_registry"] = registry_for(
+            current_app.extensions["db"], settings.redis_url, settings.saga_stall_seconds)
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

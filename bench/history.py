@@ -173,10 +173,9 @@ def main() -> int:
         os.environ.update(RUN_DIR=str(run_dir))
         load_stack_env()
         from campus_common.db import Database
-        from saga_workers import app
-        from saga_workers.celery_app import configure
+        from saga_workers.bootstrap import bootstrap
 
-        configure(app)  # publish to this stack's Redis
+        bootstrap()  # wired from this stack's environment: its Postgres, its Redis
         engine = Database(os.environ["DATABASE_URL"]).engine
         depth = args.sagas // 2
         empty, _ = measure(url, env, engine, depth)

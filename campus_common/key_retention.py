@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from campus_common.config import Settings, load_settings
+from campus_common.config import Settings
 from campus_common.db import Database, rowcount
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def schedule_purge(response: Response) -> Response:
-        settings = load_settings()
+        settings = current_app.config["SETTINGS"]  # what the app was built with
         schema, db = current_app.config["DB_SCHEMA"], current_app.extensions["db"]
         if _due(schema, settings.idempotency_purge_interval_seconds):
             response.call_on_close(lambda: _purge_quietly(db, schema, settings))

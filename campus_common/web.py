@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+import dataclasses
 import logging
 import time
 
@@ -14,7 +15,7 @@ from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from campus_common import jsonutil, key_retention
-from campus_common.config import load_settings
+from campus_common.config import Settings, load_settings
 from campus_common.db import Database
 from campus_common.errors import ApiError, error_body
 from campus_common import logs
@@ -45,19 +46,24 @@ class DecimalJSONProvider(DefaultJSONProvider):
 
 
 def create_service_app(name: str, schema: str, blueprints: Iterable[Blueprint],
-                       test_config: Mapping[str, Any] | None = None, *, idempotency_keys: bool = True) -> Flask:
-    """Build a service's Flask app: config from the environment, its database, its blueprints.
+                       test_config: Mapping[str, Any] | None = None, *, settings: Settings | None = None,
+                       idempotency_keys: bool = True) -> Flask:
+    """Build a service's Flask app: its settings (the environment's by default), its database, its blueprints.
 
-    ``idempotency_keys``: the service keeps the shared idempotency-key table (participants do;
-    the gateway does not), so it purges expired keys after its responses.
+    ``test_config`` goes on top (``DATABASE_URL`` and ``REDIS_URL`` there win over ``settings``'),
+    and the app's ``SETTINGS`` are what it was built with. ``idempotency_keys``: the service keeps
+    the shared idempotency-key table (participants do; the gateway does not), so it purges expired
+    keys after its responses.
     """
-    settings = load_settings()
+    settings = settings or load_settings()
     app = Flask(name)
     app.json = DecimalJSONProvider(app)
-    app.config.update(DATABASE_URL=settings.database_url, DB_SCHEMA=schema, SETTINGS=settings,
+    app.config.update(DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url, DB_SCHEMA=schema,
                       MAX_CONTENT_LENGTH=settings.max_content_length)
     if test_config:
         app.config.update(test_config)
+    app.config["SETTINGS"] = dataclasses.replace(settings, database_url=app.config["DATABASE_URL"],
+                                                 redis_url=app.config["REDIS_URL"])
     configure_logging(name, settings.log_level)
     app.extensions["db"] = Database(app.config["DATABASE_URL"])
     register_error_handlers(app)

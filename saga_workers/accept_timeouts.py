@@ -14,9 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from campus_common import logs
-from campus_common.config import Settings, load_settings
+from campus_common.config import Settings
 from campus_common.db import Database
-from saga_workers import sagas, service
+from saga_workers import runtime, sagas, service
 from saga_workers.steps.timeouts import TABLE
 
 log = logging.getLogger("saga_workers.maintenance")
@@ -50,11 +50,12 @@ def fire_due(settings: Settings | None = None) -> int:
     A timer whose cancel_order was refused (the order was accepted just then) and is still not
     disarmed (that acceptance was undone) fires again, at most once per SAGA_STALL_SECONDS.
     """
-    settings = settings or load_settings()
+    wiring = runtime.current()
+    settings = settings or wiring.settings
     creates = service.store_of(sagas.REGISTRY[CREATE_SAGA])
     due_sql = text(DUE.format(cancel_schema=sagas.REGISTRY[CANCEL_SAGA].schema))
     fired = 0
-    with Database(settings.database_url).unit_of_work() as session:
+    with wiring.database.unit_of_work() as session:
         # SKIP LOCKED: two scanners split the due rows instead of both taking them.
         due = session.execute(due_sql, {"n": BATCH, "gap": settings.saga_stall_seconds}).all()
         for order_id, create_saga_id, fire_count in due:

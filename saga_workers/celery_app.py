@@ -8,7 +8,7 @@ from celery import Celery
 from celery.signals import worker_init, worker_process_init
 from kombu import Queue
 
-from campus_common.config import Settings, load_settings
+from campus_common.config import Settings
 from campus_common.db import dispose_engines
 from campus_common.logs import configure_logging
 from campus_common.service_auth import SAGA_WORKERS, ServiceAuthNotConfigured, require_signing_key
@@ -59,15 +59,14 @@ def celery_config(settings: Settings, saga_types: list[str]) -> dict:
     )
 
 
-def configure(celery: Celery, settings: Settings | None = None) -> None:
-    """Apply configuration from the environment.
+def configure(celery: Celery, settings: Settings) -> None:
+    """Apply ``settings`` (the bootstrap's) to ``celery``.
 
-    Tests call it again after pointing the environment at their own Redis: it must happen before
-    the app first publishes, since Celery's producer pool keeps the broker it was built with.
+    A test's bootstrap does it again with its own Redis: it must happen before the app first
+    publishes, since Celery's producer pool keeps the broker it was built with.
     """
     broker_outage.install()  # a Redis outage must not stop a worker (celery/kombu 5.7.0; see the module)
     broker_clients.install()  # one Redis client per channel, not one per publish and ack (see the module)
-    settings = settings or load_settings()
     celery.conf.update(celery_config(settings, list(REGISTRY)))
     configure_logging("saga_workers", settings.log_level)
 

@@ -6,6 +6,8 @@ from typing import Any
 import click
 
 from campus_common import jsonutil
+from campus_common.config import load_settings
+from saga_workers import runtime
 from saga_workers.celery_app import configure
 from saga_workers.cli_env import point_at_stack
 from saga_workers.cli_output import format_attempts, format_list, format_timeline
@@ -24,14 +26,18 @@ def _echo_json(data: Any) -> None:
                                 "from the environment, then from the stack's RUN_DIR/stack.env.")
 @click.pass_context
 def saga(ctx: click.Context) -> None:
-    """Point the command at one stack before anything touches Postgres or Redis."""
+    """The CLI's wiring point: point it at one stack, then wire its settings before anything touches Postgres or Redis."""
     try:
         point_at_stack()
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    settings = load_settings()
+    # Bound for this command only: a test invoking it in-process keeps its own process wiring.
+    token = runtime.bind(runtime.SagaRuntime.from_settings(settings))
+    ctx.call_on_close(lambda: runtime.unbind(token))
     app = getattr(ctx.obj, "app", None)
     if app is not None:  # under `celery -A`: the app was configured at import, before stack.env was read
-        configure(app)
+        configure(app, settings)
 
 
 @saga.command(name="list")

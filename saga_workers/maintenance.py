@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from campus_common.config import load_settings
-from saga_workers import producer, sagas, service
+from saga_workers import producer, runtime, sagas, service
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -12,7 +11,7 @@ BATCH = 100
 
 def resume_stalled() -> int:
     """Re-publish the pending work of sagas with no progress for SAGA_STALL_SECONDS."""
-    stall = load_settings().saga_stall_seconds
+    stall = runtime.current().settings.saga_stall_seconds
     resumed = 0
     for saga_type, definition in sagas.REGISTRY.items():
         for saga_id, status, current_step, version in service.store_of(definition).claim_stalled(stall, BATCH):

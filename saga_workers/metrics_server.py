@@ -12,8 +12,7 @@ from typing import Any
 from celery.signals import worker_init
 from prometheus_client import CollectorRegistry, start_http_server
 
-from campus_common.config import load_settings
-from saga_workers import metrics
+from saga_workers import metrics, runtime
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +20,7 @@ log = logging.getLogger(__name__)
 @worker_init.connect
 def serve_metrics(**_: Any) -> Any:
     """In the worker's main process: serve /metrics on METRICS_PORT (all interfaces: Prometheus scrapes the pod)."""
-    port = load_settings().metrics_port
+    port = runtime.current().settings.metrics_port
     if not port:
         return None
     registry = CollectorRegistry(auto_describe=False)

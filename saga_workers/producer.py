@@ -12,8 +12,8 @@ import threading
 
 from celery import Celery
 
-from campus_common.config import Settings, load_settings
-from saga_workers import celery_app, dispatch, sagas
+from campus_common.config import Settings
+from saga_workers import celery_app, dispatch, runtime, sagas
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.status import SagaStatus
 
@@ -24,7 +24,7 @@ _app: Celery | None = None
 def publishing_app(settings: Settings | None = None) -> Celery:
     """A Celery app with the saga routes and queues and no tasks: it only publishes."""
     app = Celery("saga_workers", set_as_current=False)
-    app.conf.update(celery_app.celery_config(settings or load_settings(), list(sagas.REGISTRY)))
+    app.conf.update(celery_app.celery_config(settings or runtime.current().settings, list(sagas.REGISTRY)))
     return app
 
 

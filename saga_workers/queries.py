@@ -12,9 +12,8 @@ from uuid import UUID
 
 from sqlalchemy import Select, select, union_all
 
-from campus_common.config import load_settings
 from campus_common.db import Database
-from saga_workers import sagas
+from saga_workers import runtime, sagas
 from saga_workers.engine.status import idempotency_key
 from saga_workers.engine.store_views import LIVE, SUMMARY_COLUMNS, page_select, versions_select
 from saga_workers.service import SagaNotFound, find_store, pinned_definition
@@ -86,7 +85,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def _database() -> Database:
-    return Database(load_settings().database_url)
+    return runtime.current().database
 
 
 def list_sagas(*, saga_type: str | None = None, status: str | None = None, customer_id: str | None = None,

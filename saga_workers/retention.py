@@ -13,9 +13,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from campus_common.config import Settings, load_settings
-from campus_common.db import Database
-from saga_workers import accept_timeouts, sagas, service
+from campus_common.config import Settings
+from saga_workers import accept_timeouts, runtime, sagas, service
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
@@ -34,14 +33,14 @@ def _batches(purge: Callable[[], int], settings: Settings) -> int:
 
 def purge_finished(settings: Settings | None = None) -> dict[str, int]:
     """Delete finished sagas (and timers) older than the retention age; return how many per schema."""
-    settings = settings or load_settings()
+    wiring = runtime.current()
+    settings = settings or wiring.settings
     age, batch = settings.saga_retention_days * DAY, settings.saga_retention_batch
     purged = {}
     for definition in sagas.REGISTRY.values():
         store = service.store_of(definition)
         purged[store.definition.schema] = _batches(lambda: store.purge_finished(age, batch), settings)  # noqa: B023
-    db = Database(settings.database_url)
-    purged["saga_timers"] = _batches(lambda: accept_timeouts.purge_over(db, age, batch), settings)
+    purged["saga_timers"] = _batches(lambda: accept_timeouts.purge_over(wiring.database, age, batch), settings)
     if any(purged.values()):
         log.info("retention: purged %s (older than %s days)", purged, settings.saga_retention_days)
     return purged

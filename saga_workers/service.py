@@ -11,10 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 from campus_common import logs
-from campus_common.config import load_settings
-from campus_common.db import Database
 from campus_common.key_retention import retry_horizon_seconds
-from saga_workers import metrics, producer, sagas
+from saga_workers import metrics, producer, runtime, sagas
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.order_lock import SagaInProgress  # noqa: F401 - raised by start_saga
 from saga_workers.engine.status import SagaStatus
@@ -63,8 +61,8 @@ def pinned_definition(saga_type: str, version: str) -> SagaDefinition:
 
 
 def store_of(definition: SagaDefinition) -> SagaStore:
-    """The store of ``definition``'s saga type over DATABASE_URL (any version's store reads the same schema)."""
-    return SagaStore(Database(load_settings().database_url), definition)
+    """The store of ``definition``'s saga type, the process's (any version's store reads the same schema)."""
+    return runtime.current().store(definition)
 
 
 def start_saga(saga_type: str, payload: dict[str, Any], idempotency_key: str | None = None) -> StartedSaga:
@@ -101,7 +99,7 @@ def retry_saga(saga_id: str) -> dict[str, Any]:
     row = store.load(saga_id)
     if row.status != SagaStatus.FAILED:
         raise SagaNotRetryable(f"saga {saga_id} is {row.status}; only FAILED sagas can be retried")
-    if store.age(saga_id) > timedelta(seconds=retry_horizon_seconds(load_settings())):
+    if store.age(saga_id) > timedelta(seconds=retry_horizon_seconds(runtime.current().settings)):
         raise SagaNotRetryable(
             f"saga {saga_id} started on {row.created_at:%Y-%m-%d}, too long ago to retry: participants forget "
             "idempotency keys after IDEMPOTENCY_KEY_RETENTION_DAYS, so a retry could apply a step twice; "

@@ -18,7 +18,7 @@ from celery.app import trace
 from celery.signals import setup_logging, task_postrun, task_prerun
 
 from campus_common import logs
-from campus_common.config import load_settings
+from saga_workers import runtime
 
 _bound: dict[str, dict[str, Any]] = {}  # task id -> the context tokens to restore when it ends
 
@@ -26,7 +26,7 @@ _bound: dict[str, dict[str, Any]] = {}  # task id -> the context tokens to resto
 @setup_logging.connect
 def _json_logging(loglevel: int | str | None = None, **_: Any) -> None:
     """Replace Celery's own formatter (worker, beat, Flower) with the platform's JSON lines."""
-    logs.configure_logging("saga_workers", load_settings().log_level)
+    logs.configure_logging("saga_workers", runtime.current().settings.log_level)
     if loglevel:
         logging.getLogger().setLevel(loglevel)  # --loglevel on the command line wins
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from campus_common.db import Database
+from saga_workers import runtime
 from saga_workers.engine.context import StepContext
 
 TABLE = "saga_timers.accept_timeouts"
@@ -17,7 +17,7 @@ TABLE = "saga_timers.accept_timeouts"
 
 def arm(ctx: StepContext) -> dict[str, Any]:
     """Store the order's accept deadline (once; a repeat keeps the first deadline)."""
-    with Database(ctx.settings.database_url).unit_of_work() as session:
+    with runtime.process().database.unit_of_work() as session:
         session.execute(text(
             f"INSERT INTO {TABLE} (order_id, saga_id, deadline, status) "
             "VALUES (:order_id, :saga_id, now() + make_interval(secs => :seconds), 'ARMED') "
@@ -31,7 +31,7 @@ def arm(ctx: StepContext) -> dict[str, Any]:
 
 def disarm(ctx: StepContext) -> dict[str, Any]:
     """Stop the order's accept deadline from firing, or firing again (no-op when already disarmed)."""
-    with Database(ctx.settings.database_url).unit_of_work() as session:
+    with runtime.process().database.unit_of_work() as session:
         status = session.execute(text(
             f"UPDATE {TABLE} SET status = 'DISARMED', updated_at = now() "
             "WHERE order_id = :o AND status IN ('ARMED', 'FIRED') RETURNING status"),

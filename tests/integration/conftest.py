@@ -1,13 +1,18 @@
 """Participants as real HTTP servers on free loopback ports, for sagas to call."""
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from celery import Celery
 from flask import Flask
 from flask.testing import FlaskClient
+
+from campus_common.config import Settings
 
 from devstack.procs import free_port
 from devstack.threaded import ThreadedServer
@@ -67,26 +72,49 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-FAST_RETRIES = {  # bounds small enough for tests, same code paths as production
-    "SAGA_STEP_RETRY_LIMIT": "4",
-    "SAGA_COMPENSATION_RETRY_LIMIT": "6",
-    "SAGA_RETRIABLE_STEP_RETRY_LIMIT": "8",
-    "SAGA_RETRY_BACKOFF_BASE_SECONDS": "0.2",
-    "SAGA_RETRY_BACKOFF_MAX_SECONDS": "1",
-    "PARTICIPANT_TIMEOUT_SECONDS": "2",
+FAST_RETRIES: dict[str, Any] = {  # bounds small enough for tests, same code paths as production
+    "saga_step_retry_limit": 4,
+    "saga_compensation_retry_limit": 6,
+    "saga_retriable_step_retry_limit": 8,
+    "saga_retry_backoff_base_seconds": 0.2,
+    "saga_retry_backoff_max_seconds": 1.0,
+    "participant_timeout_seconds": 2.0,
 }
 
 
 @pytest.fixture(scope="session")
-def saga_app(database_url: str, redis_url: str):
-    """The real Celery app, configured for the test Postgres and Redis."""
-    for name, value in FAST_RETRIES.items():
-        os.environ.setdefault(name, value)
-    from saga_workers import app
-    from saga_workers.celery_app import configure
+def worker_settings(database_url: str, redis_url: str, participants: Participants) -> Settings:
+    """The settings the tests' worker is wired with: test Postgres, Redis and participants, fast retries."""
+    fields: dict[str, Any] = {f"{package}_url": server.url for package, server in participants.servers.items()}
+    return Settings(database_url=database_url, redis_url=redis_url, **fields, **FAST_RETRIES)
 
-    configure(app)
-    return app
+
+@pytest.fixture(scope="session")
+def saga_app(worker_settings: Settings) -> Celery:
+    """The real Celery app, wired by the worker's bootstrap with the test settings."""
+    from saga_workers.bootstrap import bootstrap
+
+    return bootstrap(worker_settings)
+
+
+@pytest.fixture()
+def rewire(saga_app: Celery) -> Iterator[Callable[..., Settings]]:
+    """Change the worker's settings for one test: ``rewire(order_service_url=...)``; restored after it.
+
+    The process's runtime is rebuilt with them (the door the bootstrap uses), so the in-process
+    worker and eager sagas run with them; the Celery app itself keeps its configuration.
+    """
+    from saga_workers import runtime
+
+    before = runtime.current()
+
+    def change(**fields: Any) -> Settings:
+        settings = dataclasses.replace(runtime.current().settings, **fields)
+        runtime.install(runtime.SagaRuntime.from_settings(settings))
+        return settings
+
+    yield change
+    runtime.install(before)
 
 
 @pytest.fixture()

@@ -4,7 +4,7 @@ Import the fixtures into a test module: ``from tests.integration.gateway_fixture
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
@@ -92,22 +92,21 @@ def _unavailable(environ: dict, start_response: Any) -> list[bytes]:
     return [b'{"error": {"code": "maintenance", "message": "down for maintenance", "details": null}}']
 
 
-def failed_saga(gateway: Gateway, live_participants: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+def failed_saga(gateway: Gateway, live_participants: Any, rewire: Callable[..., Any]) -> str:
     """A create_order saga FAILED while compensating: the order service answered 503 throughout."""
-    for name, value in {"SAGA_STEP_RETRY_LIMIT": "1", "SAGA_COMPENSATION_RETRY_LIMIT": "1",
-                        "SAGA_RETRY_BACKOFF_BASE_SECONDS": "0", "SAGA_RETRY_BACKOFF_MAX_SECONDS": "0"}.items():
-        monkeypatch.setenv(name, value)
+    rewire(saga_step_retry_limit=1, saga_compensation_retry_limit=1, saga_retry_backoff_base_seconds=0.0,
+           saga_retry_backoff_max_seconds=0.0)
     customer = gateway.create_user("customer")
     maintenance = ThreadedServer(_unavailable, free_port())
     maintenance.start()
-    monkeypatch.setenv("ORDER_SERVICE_URL", maintenance.url)  # creating, and undoing it, both fail
+    rewire(order_service_url=maintenance.url)  # creating, and undoing it, both fail
     try:
         response = gateway.place_order(customer)
         assert response.status_code == 202, response.get_json()
         saga_id = response.get_json()["saga_id"]
     finally:
         maintenance.stop()
-        monkeypatch.setenv("ORDER_SERVICE_URL", live_participants.order_service.url)
+        rewire(order_service_url=live_participants.order_service.url)
     assert gateway.saga(saga_id)["status"] == "FAILED"
     return saga_id
 

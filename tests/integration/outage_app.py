@@ -10,10 +10,11 @@ from pathlib import Path
 
 from celery import Celery
 
+from campus_common.config import load_settings
 from saga_workers.celery_app import configure
 
 app = Celery("outage_test")
-configure(app)  # what the saga workers' app gets: its settings and the broker-outage workaround
+configure(app, load_settings())  # a subprocess, wired from its environment: what the saga workers' app gets: its settings and the broker-outage workaround
 
 
 @app.task(name="outage.hold")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -67,13 +67,13 @@ def _go(browser: Any, element_id: str | None = None, css_class: str | None = Non
 
 
 def test_an_operator_finds_a_failed_saga_reads_its_attempts_and_retries_it(
-        gateway: Gateway, live_participants: Any, monkeypatch: pytest.MonkeyPatch, browser: Any,
+        gateway: Gateway, live_participants: Any, rewire: Callable[..., Any], browser: Any,
         console_url: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
     completed = gateway.place_order(gateway.create_user("customer")).get_json()["saga_id"]
-    failed = failed_saga(gateway, live_participants, monkeypatch)
+    failed = failed_saga(gateway, live_participants, rewire)
 
     browser.get(f"{console_url}/console/")
     browser.find_element(By.ID, "token").send_keys(issue_token(gateway.admin.user_id, "admin", SECRET))

@@ -1,6 +1,7 @@
 """Saga views, the operator's retry, and the gateway's health check."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
@@ -124,8 +125,8 @@ def test_readyz_is_503_when_the_broker_or_postgres_is_down(database_url: str, re
 
 
 def test_admin_retries_a_failed_saga_to_its_end(gateway: Gateway, live_participants: Any,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    saga_id = failed_saga(gateway, live_participants, monkeypatch)
+                                                rewire: Callable[..., Any]) -> None:
+    saga_id = failed_saga(gateway, live_participants, rewire)
 
     response = gateway.client.post(f"/api/sagas/{saga_id}/retry", headers=gateway.admin.auth)
     assert response.status_code == 202 and response.get_json()["saga_id"] == saga_id
@@ -133,7 +134,9 @@ def test_admin_retries_a_failed_saga_to_its_end(gateway: Gateway, live_participa
     assert gateway.client.post(f"/api/sagas/{saga_id}/retry", headers=gateway.admin.auth).status_code == 409
 
 
-def test_saga_store_outage_is_503(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg2://nobody@127.0.0.1:{free_port()}/none")
-    response = gateway.client.get("/api/sagas", headers=gateway.admin.auth)
+def test_saga_store_outage_is_503(gateway: Gateway) -> None:
+    # A gateway whose saga store is out of reach: its URL is the app's, so another app.
+    unreachable = create_app({"DATABASE_URL": f"postgresql+psycopg2://nobody@127.0.0.1:{free_port()}/none",
+                              "GATEWAY_JWT_SECRET": SECRET, "TESTING": True})
+    response = unreachable.test_client().get("/api/sagas", headers=gateway.admin.auth)
     assert response.status_code == 503 and response.get_json()["error"]["code"] == "service_unavailable"

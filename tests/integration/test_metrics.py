@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -128,14 +129,14 @@ def test_an_unreachable_source_is_reported_not_a_failed_scrape(database_url: str
     assert "campus_saga_queue_depth" not in families and "campus_saga_failed" in families
 
 
-def test_a_worker_serves_its_own_metrics_on_metrics_port(monkeypatch: pytest.MonkeyPatch):
+def test_a_worker_serves_its_own_metrics_on_metrics_port(rewire: Callable[..., Any]):
     import requests
 
     from devstack.procs import free_port
     from saga_workers import metrics, metrics_server
 
     port = free_port()
-    monkeypatch.setenv("METRICS_PORT", str(port))
+    rewire(metrics_port=port)
     server, _ = metrics_server.serve_metrics()
     try:
         metrics.saga_started("accept_order")

@@ -187,10 +187,10 @@ def test_a_due_deadline_seen_by_two_scanners_starts_one_cancel(worker, saga_app)
     assert live(ctx["order_id"]) == []
 
 
-def test_beat_cancels_an_order_nobody_accepts_within_the_timeout(worker, saga_app, monkeypatch, tmp_path):
+def test_beat_cancels_an_order_nobody_accepts_within_the_timeout(worker, saga_app, rewire, tmp_path):
     from celery.beat import EmbeddedService
 
-    monkeypatch.setenv("ORDER_ACCEPT_TIMEOUT_SECONDS", "2")
+    rewire(order_accept_timeout_seconds=2)
     ctx = created_order()
     beat = EmbeddedService(saga_app, max_interval=0.5, thread=True, schedule_filename=str(tmp_path / "beat"))
     beat.start()
@@ -211,12 +211,12 @@ def test_beat_cancels_an_order_nobody_accepts_within_the_timeout(worker, saga_ap
     assert [p["status"] for p in payments(ctx["order_id"])] == ["RELEASED"]
 
 
-def test_a_timeout_refused_by_an_acceptance_that_is_later_undone_fires_again(worker, saga_app, monkeypatch):
+def test_a_timeout_refused_by_an_acceptance_that_is_later_undone_fires_again(worker, saga_app, rewire):
     from campus_common import http
     from campus_common.config import load_settings
     from campus_common.service_auth import SAGA_WORKERS
 
-    monkeypatch.setenv("SAGA_STALL_SECONDS", "0")
+    rewire(saga_stall_seconds=0)
     ctx = created_order()
     url = f"{load_settings().order_service_url}/orders/{ctx['order_id']}"
     keys = {"accept": idempotency_key("ghost", "accept_order", "action"),

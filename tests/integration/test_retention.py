@@ -54,10 +54,9 @@ def timer(status: str, days_ago: float) -> str:
 
 
 @pytest.fixture()
-def retention_env(monkeypatch, clean_db):
-    monkeypatch.setenv("SAGA_RETENTION_DAYS", "30")
-    monkeypatch.setenv("SAGA_RETENTION_BATCH", "3")
-    return monkeypatch
+def retention_env(rewire, clean_db):
+    rewire(saga_retention_days=30.0, saga_retention_batch=3)
+    return rewire
 
 
 def test_retention_deletes_only_old_finished_sagas_with_their_logs_in_bounded_batches(retention_env):
@@ -69,9 +68,9 @@ def test_retention_deletes_only_old_finished_sagas_with_their_logs_in_bounded_ba
     timers_kept = {timer("ARMED", 400), timer("DISARMED", 10)}
     timer("DISARMED", 40), timer("FIRED", 40)
 
-    retention_env.setenv("SAGA_RETENTION_MAX_BATCHES", "1")
+    retention_env(saga_retention_max_batches=1)
     first = retention.purge_finished()
-    retention_env.setenv("SAGA_RETENTION_MAX_BATCHES", "10")
+    retention_env(saga_retention_max_batches=10)
     rest = retention.purge_finished()
 
     assert first[schema] == 3, "one batch per run at most"
@@ -146,8 +145,8 @@ def test_key_purge_goes_in_batches_and_refuses_a_window_a_retry_could_outlast(cl
         purge_expired_keys(db, "user_service", load_settings())
 
 
-def test_a_failed_saga_older_than_the_key_window_is_not_retried_blindly(clean_db, monkeypatch):
-    monkeypatch.setenv("IDEMPOTENCY_KEY_RETENTION_DAYS", "90")
+def test_a_failed_saga_older_than_the_key_window_is_not_retried_blindly(clean_db, rewire):
+    rewire(idempotency_key_retention_days=90.0)
     ancient = saga("create_order_saga", "FAILED", 89.5)
     with pytest.raises(SagaNotRetryable, match="too long ago to retry"):
         retry_saga(ancient)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -98,11 +98,11 @@ class HeldAuthorize:
 
 @pytest.fixture(params=["request", "answer"])
 def held_authorize(request: pytest.FixtureRequest, live_participants: Any,
-                   monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldAuthorize]:
+                   rewire: Callable[..., Any]) -> Iterator[HeldAuthorize]:
     proxy = HeldAuthorize(live_participants.payment_service.url, request.param)
     proxy.server.start()
-    monkeypatch.setenv("PAYMENT_SERVICE_URL", proxy.server.url)
-    monkeypatch.setenv("PARTICIPANT_TIMEOUT_SECONDS", "15")  # the held call must not time out
+    rewire(payment_service_url=proxy.server.url,
+           participant_timeout_seconds=15.0)  # the held call must not time out
     yield proxy
     proxy.gate.set()
     proxy.server.stop()
@@ -150,10 +150,10 @@ def test_cancel_refuses_a_saga_being_rolled_back(eager: Any, live_participants: 
 
 
 def test_cancel_while_a_step_waits_for_its_retry_stops_the_saga_there(worker: Any, live_participants: Any,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                       rewire: Callable[..., Any]) -> None:
     from tests.integration.saga_helpers import wait_for_failed_attempt
 
-    monkeypatch.setenv("SAGA_RETRY_BACKOFF_BASE_SECONDS", "1")  # the retry comes after the cancel
+    rewire(saga_retry_backoff_base_seconds=1.0)  # the retry comes after the cancel
     payload = order_payload(create_user("customer"))
     with live_participants.order_service.down():  # connection refused: the order surely was not created
         saga_id = start_saga("create_order", payload).saga_id

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -33,19 +34,18 @@ def _unavailable(environ: dict, start_response: Any) -> list[bytes]:
 
 
 @pytest.fixture()
-def failed_sagas(eager: Any, live_participants: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def failed_sagas(eager: Any, live_participants: Any, rewire: Callable[..., Any]) -> list[str]:
     """Two create_order sagas FAILED while compensating (the order service answered 503 throughout)."""
-    for name, value in {"SAGA_STEP_RETRY_LIMIT": "1", "SAGA_COMPENSATION_RETRY_LIMIT": "1",
-                        "SAGA_RETRY_BACKOFF_BASE_SECONDS": "0", "SAGA_RETRY_BACKOFF_MAX_SECONDS": "0"}.items():
-        monkeypatch.setenv(name, value)
+    rewire(saga_step_retry_limit=1, saga_compensation_retry_limit=1, saga_retry_backoff_base_seconds=0.0,
+           saga_retry_backoff_max_seconds=0.0)
     maintenance = ThreadedServer(_unavailable, free_port())
     maintenance.start()
-    monkeypatch.setenv("ORDER_SERVICE_URL", maintenance.url)
+    rewire(order_service_url=maintenance.url)
     try:
         ids = [start_saga("create_order", order_payload(create_user("customer"))).saga_id for _ in range(2)]
     finally:
         maintenance.stop()
-        monkeypatch.setenv("ORDER_SERVICE_URL", live_participants.order_service.url)
+        rewire(order_service_url=live_participants.order_service.url)
     assert [wait_for_saga(i)["status"] for i in ids] == ["FAILED", "FAILED"]
     return ids
 
