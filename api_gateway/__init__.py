@@ -39,7 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, settings: Settin
     from saga_workers import runtime
 
     blueprints = [users.bp, orders.bp, sagas.bp, console.bp, openapi.bp, metrics.bp]
-    app = create_service_app(SERVICE, SERVICE, blueprints, test_config, settings=settings, idempotency_keys=False)
+    app = create_service_app(SERVICE, SERVICE, blueprints, test_config, settings=settings)
     app.config["GATEWAY_JWT_SECRET"] = secret
     # The sagas' state and publishing: this app's, for its own requests (a test process may hold several).
     app.extensions["sagas"] = runtime.SagaRuntime.from_settings(app.config["SETTINGS"])

@@ -20,6 +20,7 @@ from campus_common.errors import ApiError, error_body
 COMPENSATED = "compensated"
 ACTION_SUFFIX, COMPENSATE_SUFFIX = ":action", ":compensation"
 MAX_KEY_LENGTH = 255  # well inside a btree index entry; saga keys "{saga_id}:{step}:{phase}" are < 100
+STORES_KEYS = "stores_idempotency_keys"
 
 
 def checked_key(raw: str | None) -> str | None:
@@ -122,7 +123,17 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
                             {"s": response.status_code, "r": response.get_data(as_text=True), "k": key})
             return response
 
+    setattr(wrapper, STORES_KEYS, True)  # the app keeps idempotency keys: it purges the expired ones
     return wrapper
+
+
+def stores_keys(view: Callable[..., Any]) -> bool:
+    """Whether ``view`` (through any decorators around it) records idempotency keys (``idempotent``)."""
+    while view is not None:
+        if getattr(view, STORES_KEYS, False):
+            return True
+        view = getattr(view, "__wrapped__", None)  # type: ignore[assignment]  # the end of the chain
+    return False
 
 
 def _run_in_savepoint(session: Session, view: Callable[..., Any], args: Any, kwargs: Any) -> Response:

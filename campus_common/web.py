@@ -14,7 +14,7 @@ from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from campus_common import jsonutil, key_retention
+from campus_common import idempotency, jsonutil, key_retention
 from campus_common.config import Settings, load_settings
 from campus_common.db import Database
 from campus_common.errors import ApiError, error_body
@@ -46,12 +46,11 @@ class DecimalJSONProvider(DefaultJSONProvider):
 
 
 def create_service_app(name: str, schema: str, blueprints: Iterable[Blueprint],
-                       test_config: Mapping[str, Any] | None = None, *, settings: Settings | None = None,
-                       idempotency_keys: bool = True) -> Flask:
+                       test_config: Mapping[str, Any] | None = None, *, settings: Settings | None = None) -> Flask:
     """Build a service's Flask app: its settings (the environment's by default), its database, its blueprints.
 
     ``test_config`` goes on top (``DATABASE_URL`` and ``REDIS_URL`` there win over ``settings``'),
-    and the app's ``SETTINGS`` are what it was built with. ``idempotency_keys``: the service keeps
+    and the app's ``SETTINGS`` are what it was built with. A service with ``idempotent`` views keeps
     the shared idempotency-key table (participants do; the gateway does not), so it purges expired
     keys after its responses.
     """
@@ -70,10 +69,10 @@ def create_service_app(name: str, schema: str, blueprints: Iterable[Blueprint],
     register_request_ids(app)
     app.before_request(_read_body)
     app.add_url_rule("/healthz", "healthz", _healthz)
-    if idempotency_keys:
-        key_retention.init_app(app)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    if any(idempotency.stores_keys(view) for view in app.view_functions.values()):
+        key_retention.init_app(app)
     return app
 
 

@@ -10,25 +10,11 @@ payment's status. Owns the ``payment_service`` schema.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from flask import Flask
-
-from campus_common.service_guard import protect
-from campus_common.web import create_service_app, migrate_service
-from payment_service.api import bp
+from campus_common.service_spec import ServiceSpec
 from payment_service.repository import SCHEMA
 
-__all__ = ["SCHEMA", "create_app", "migrate"]
+__all__ = ["SCHEMA", "SERVICE", "create_app", "migrate"]
 
-
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the payment service's Flask app."""
-    app = create_service_app("payment_service", SCHEMA, [bp], test_config)
-    protect(app)  # every call but /healthz needs a service credential
-    return app
-
-
-def migrate(database_url: str) -> list[str]:
-    """Apply the pending migrations of the ``payment_service`` schema; return their names."""
-    return migrate_service(database_url, SCHEMA, Path(__file__).parent / "migrations")
+SERVICE = ServiceSpec("payment_service", SCHEMA, views="payment_service.api", migrations=Path(__file__).parent / "migrations")
+create_app, migrate = SERVICE.create_app, SERVICE.migrate

@@ -1,6 +1,8 @@
 """The chain's error callback: a step task that crashes (not a refusal, not a fault) still compensates."""
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from saga_workers import runtime, tasks
@@ -24,7 +26,7 @@ def crash_before_step(monkeypatch, crash_index: int) -> None:
     real_runner_for = runtime.runner_for
 
     def crashing_runner_for(saga_type: str, saga_id: str | None = None):
-        runner = real_runner_for(saga_type, saga_id)
+        runner = copy.copy(real_runner_for(saga_type, saga_id))  # the process's runner stays as it is
         real_run_step = runner.run_step
 
         def run_step(saga_id: str, index: int):
