@@ -9,6 +9,7 @@ import pytest
 from campus_common import http
 from campus_common.config import load_settings
 from campus_common.service_auth import SAGA_WORKERS
+from saga_workers import runtime
 from saga_workers.service import start_saga
 from tests.integration.saga_helpers import (create_user, notifications, order, order_payload, payments,
                                             step_statuses, wait_for_failed_attempt, wait_for_saga)
@@ -95,7 +96,7 @@ def test_payment_down_past_the_retry_bound_compensates(worker, live_participants
 
     assert saga["status"] == "COMPENSATED"
     authorize = next(s for s in saga["steps"] if s["name"] == "authorize_payment")
-    assert authorize["attempts"] == int(load_settings().saga_step_retry_limit)
+    assert authorize["attempts"] == runtime.process().settings.saga_step_retry_limit  # the worker's wiring
     assert order(payload["order_id"])["status"] == "CANCELLED"
     assert payments(payload["order_id"]) == []
 
