@@ -34,13 +34,14 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, settings: Settin
     secret = checked_secret((test_config or {}).get("GATEWAY_JWT_SECRET") or settings.gateway_jwt_secret,
                             settings.dev_mode)
     service_auth.require_signing_key(service_auth.API_GATEWAY)  # no key, no start: it could not reach anybody
-    from api_gateway import console, health, metrics, openapi, orders, sagas, users
+    from api_gateway import clients, console, health, metrics, openapi, orders, sagas, users
     from api_gateway.rate_limits import init_rate_limits
     from saga_workers import runtime
 
     blueprints = [users.bp, orders.bp, sagas.bp, console.bp, openapi.bp, metrics.bp]
     app = create_service_app(SERVICE, SERVICE, blueprints, test_config, settings=settings)
     app.config["GATEWAY_JWT_SECRET"] = secret
+    clients.init_app(app)
     # The sagas' state and publishing: this app's, for its own requests (a test process may hold several).
     app.extensions["sagas"] = runtime.SagaRuntime.from_settings(app.config["SETTINGS"])
     app.before_request(_bind_saga_runtime)

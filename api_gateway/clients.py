@@ -1,27 +1,56 @@
-"""Thin calls to the participant services; their refusals become the gateway's own answers."""
+"""Thin calls to the participant services; their refusals become the gateway's own answers.
+
+Where the participants are is built once per app from its settings (``init_app``): a test that
+needs other URLs builds another app.
+"""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import g
+from flask import Flask, current_app, g
 
 from campus_common import http
 from campus_common.errors import ApiError
 from campus_common.service_auth import API_GATEWAY
-from campus_common.web import settings_of_app
+from campus_common.config import Settings
 
 log = logging.getLogger(__name__)
+PARTICIPANTS = ("user_service", "order_service", "payment_service", "notification_service")
+
+
+@dataclass(frozen=True)
+class Participants:
+    """The participants the gateway calls: each one's base URL, and how long a call may take."""
+
+    urls: dict[str, str]
+    timeout_seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Participants:
+        """Where ``settings`` say the participants are."""
+        return cls({name: getattr(settings, f"{name}_url").rstrip("/") for name in PARTICIPANTS},
+                   settings.participant_timeout_seconds)
+
+
+def init_app(app: Flask) -> None:
+    """Build the app's participant addresses once, from the settings it was built with."""
+    app.extensions["participants"] = Participants.from_settings(app.config["SETTINGS"])
+
+
+def participants() -> Participants:
+    """The current app's participants."""
+    return current_app.extensions["participants"]
 
 
 def _call(service: str, method: str, path: str, *, json: Any = None, key: str | None = None) -> Any:
     """One call to ``service``: a 4xx passes through as is, an outage becomes 503."""
-    settings = settings_of_app()  # the app's: a test that needs other URLs builds another app
-    base = getattr(settings, f"{service}_url").rstrip("/")
+    where = participants()
     try:
-        return http.call(method, base + path, json=json, idempotency_key=key,
-                         timeout=settings.participant_timeout_seconds, caller=API_GATEWAY, audience=service)
+        return http.call(method, where.urls[service] + path, json=json, idempotency_key=key,
+                         timeout=where.timeout_seconds, caller=API_GATEWAY, audience=service)
     except http.BusinessRefusal as exc:
         if _credential_refused(exc):
             # The participant refused the gateway itself (a key not deployed, a caller not allowed):

@@ -12,12 +12,12 @@ import requests
 from flask import current_app, jsonify
 from sqlalchemy import text
 
+from api_gateway import clients
 from campus_common.errors import error_body
 from campus_common.web import settings_of_app
 
 log = logging.getLogger(__name__)
 CHECK_TIMEOUT_SECONDS = 2.0
-PARTICIPANTS = ("user_service", "order_service", "payment_service", "notification_service")
 
 
 def healthz() -> Any:
@@ -27,10 +27,9 @@ def healthz() -> Any:
 
 def readyz() -> Any:
     """200 with every dependency "ok"; 503 in the error format naming what is unreachable."""
-    settings = settings_of_app()
     probes: dict[str, Callable[[], None]] = {"postgres": _postgres, "redis": _redis}
-    for name in PARTICIPANTS:
-        probes[name] = _participant(getattr(settings, f"{name}_url"))
+    for name, url in clients.participants().urls.items():
+        probes[name] = _participant(url)
     app_context = current_app.app_context  # bound to the app itself now, for the pool's threads
 
     def run(probe: Callable[[], None]) -> str:
