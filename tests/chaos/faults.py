@@ -3,25 +3,19 @@ stop Redis or lose every Redis message, restart Postgres, and make a participant
 (SIGSTOP/SIGCONT), answer 500 (the fault proxy) or go down (SIGKILL).
 
 Nothing here runs ``devstack up``: what a fault kills, the stack's supervision restarts; the injector
-only waits for it (and records what supervision restarted)."""
+only waits for it (and records what supervision restarted). The participants' faults are here, the
+infrastructure's in ``infra_faults``."""
 from __future__ import annotations
 
-import contextlib
 import signal
 import threading
 import time
 from dataclasses import dataclass, field
 
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
-
-from devstack.procs import live_processes, send_group_signal, send_signal
-from saga_workers.registry import REGISTRY
-
+from devstack.procs import send_group_signal
+from tests.chaos.infra_faults import InfrastructureFaults
 from tests.chaos.stack import ChaosStack
 
-SCHEMA_OF_QUEUE = {definition.queue: definition.schema for definition in REGISTRY.values()}
 SUPERVISOR_NOTICES = 1.5  # seconds: supervisord reaps an exited child within its one-second loop
 CRASH_WINDOW = 1.5  # seconds of "acted, but the answer never left" before a participant is killed
 KINDS = ("worker_sigkill", "beat_kill", "redis_flush", "redis_restart", "redis_stop", "postgres_restart",
@@ -50,7 +44,7 @@ class FaultEvent:
 
 
 @dataclass
-class FaultInjector:
+class FaultInjector(InfrastructureFaults):
     """Injects faults into ``stack`` one at a time and heals each before the next."""
 
     stack: ChaosStack
@@ -72,106 +66,6 @@ class FaultInjector:
         event.took = time.monotonic() - event.started
         self.events.append(event)
         return event
-
-    # -- Celery workers -------------------------------------------------------------------------
-
-    def worker_sigkill(self, spec: FaultSpec) -> str:
-        """SIGKILL a saga worker while one of its steps is RUNNING: the whole node, its main process
-        only (its pool processes are orphaned), or its pool processes."""
-        queue = spec.target
-        name = f"worker.{queue}"
-        schema = SCHEMA_OF_QUEUE.get(queue)  # None: the maintenance worker runs no steps
-        running = self._wait_for_running_steps(schema, within=10.0) if schema else []
-        leader = self.stack.pid(name)
-        if leader is None:
-            return f"{queue}: not running"
-        if spec.option == "pool":
-            victims = live_processes(parent=leader)
-            for pid in victims:
-                send_signal(pid, signal.SIGKILL)
-            what = f"{len(victims)} pool process(es)"
-        elif spec.option == "main":
-            send_signal(leader, signal.SIGKILL)
-            what = "main process"
-        else:
-            send_group_signal(leader, signal.SIGKILL)
-            what = "whole node"
-        orphaned = self._still_running(schema, running) if schema else 0
-        time.sleep(spec.hold)
-        return f"{queue} ({what}); {len(running)} step(s) RUNNING at the kill, {orphaned} left orphaned"
-
-    def beat_kill(self, spec: FaultSpec) -> str:
-        """SIGKILL beat: no accept-timeout fires and no sweep runs until supervision restarts it."""
-        leader = self._leader("beat")
-        send_group_signal(leader, signal.SIGKILL)
-        time.sleep(spec.hold)
-        return "beat killed"
-
-    def _wait_for_running_steps(self, schema: str, within: float) -> list[int]:
-        deadline = time.monotonic() + within
-        rows: list[int] = []
-        while time.monotonic() < deadline:
-            rows = [r[0] for r in self.stack.query(
-                f"SELECT id FROM {schema}.saga_step_log WHERE status = 'RUNNING'", retry_for=2)]
-            if rows:
-                break
-            time.sleep(0.02)
-        return rows
-
-    def _still_running(self, schema: str, ids: list[int]) -> int:
-        if not ids:
-            return 0
-        time.sleep(1.0)  # a live worker finishes a step in milliseconds; a dead one never does
-        return len(self.stack.query(f"SELECT id FROM {schema}.saga_step_log WHERE status = 'RUNNING' "
-                                    "AND id = ANY(:ids)", {"ids": ids}))
-
-    # -- Redis ----------------------------------------------------------------------------------
-
-    def _redis(self) -> redis.Redis:
-        # No retries: redis-py's default would send SHUTDOWN again, to the Redis supervision restarted.
-        return redis.Redis(host="127.0.0.1", port=self.stack.redis_port, socket_timeout=5,
-                           retry=Retry(NoBackoff(), 0))
-
-    def redis_flush(self, spec: FaultSpec) -> str:
-        """FLUSHALL: every queued, reserved (unacked) and scheduled (ETA retry) message is gone."""
-        client = self._redis()
-        keys = client.dbsize()
-        client.flushall()
-        client.close()
-        return f"{keys} key(s) flushed"
-
-    def redis_restart(self, spec: FaultSpec) -> str:
-        """Lose every message and crash Redis: FLUSHALL, SHUTDOWN NOSAVE; supervision starts it again."""
-        client = self._redis()
-        keys = client.dbsize()
-        client.flushall()
-        with contextlib.suppress(redis.ConnectionError):
-            client.shutdown(nosave=True)
-        client.close()
-        time.sleep(spec.hold)
-        return f"{keys} key(s) lost"
-
-    def redis_stop(self, spec: FaultSpec) -> str:
-        """Stop Redis (its data kept) for ``hold`` seconds, longer than any publisher's retries and the
-        workers' first reconnects, while orders keep arriving; then start it again."""
-        self.stack.sup.stop(["redis"])
-        time.sleep(spec.hold)
-        self.stack.sup.start(["redis"])
-        return f"stopped {spec.hold:.0f}s"
-
-    # -- Postgres -------------------------------------------------------------------------------
-
-    def postgres_restart(self, spec: FaultSpec) -> str:
-        """``fast``: stop Postgres, keep it down for ``hold``, start it again; ``immediate``: crash it
-        (SIGQUIT: no shutdown checkpoint) and let supervision restart it."""
-        if spec.option == "immediate":
-            send_signal(self._leader("postgres"), signal.SIGQUIT)
-            time.sleep(spec.hold)
-            return "crashed (SIGQUIT)"
-        self.stack.sup.stop(["postgres"])
-        time.sleep(spec.hold)
-        self.stack.sup.start(["postgres"])
-        return f"stop -m fast, down {spec.hold:.0f}s"
 
     # -- participants ---------------------------------------------------------------------------
 
@@ -216,12 +110,6 @@ class FaultInjector:
         time.sleep(spec.hold)
         proxy.fail(0.0)
         return f"{spec.target} killed ({lost} answer(s) lost after acting), unreachable {spec.hold:.0f}s"
-
-    def _leader(self, name: str) -> int:
-        pid = self.stack.pid(name)
-        if pid is None:
-            raise RuntimeError(f"{name} is not running:\n{self.stack.log_tail(name)}")
-        return pid
 
     # -- healing --------------------------------------------------------------------------------
 
