@@ -7,7 +7,7 @@ from campus_common import http
 from campus_common.config import load_settings
 from campus_common.service_auth import API_GATEWAY
 from saga_workers.service import start_saga
-from tests.integration.saga_helpers import create_user, order_payload, wait_for_saga
+from tests.integration.saga_helpers import create_user, order_payload, payments, wait_for_saga
 
 
 def created_order(card_token: str = "tok_visa") -> dict[str, Any]:
@@ -68,3 +68,8 @@ def timer_status(order_id: str) -> str | None:
     with Database(load_settings().database_url).unit_of_work() as session:
         return session.execute(text("SELECT status FROM saga_timers.accept_timeouts WHERE order_id = :o"),
                                {"o": order_id}).scalar()
+
+
+def live(order_id: str) -> list[dict[str, Any]]:
+    """The order's payments still holding or holding onto money (AUTHORIZED or CAPTURED)."""
+    return [p for p in payments(order_id) if p["status"] in ("AUTHORIZED", "CAPTURED")]
