@@ -24,4 +24,6 @@ def together(app: Flask, calls: list[Callable[[FlaskClient], TestResponse]]) -> 
         thread.start()
     for thread in threads:
         thread.join()
-    return [answer for answer in answers if answer is not None]
+    answered = [answer for answer in answers if answer is not None]
+    assert len(answered) == len(calls), "a request raised instead of answering"
+    return answered

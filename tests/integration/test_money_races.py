@@ -7,14 +7,12 @@ and a refund only ever undoes the capture made with its own saga's key.
 """
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from functools import partial
 from typing import Any
 from uuid import uuid4
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 from werkzeug.test import TestResponse
 
@@ -23,40 +21,10 @@ from campus_common import http
 from campus_common.config import load_settings
 from campus_common.db import get_engine
 from campus_common.service_auth import SAGA_WORKERS
-from devstack.threaded import ThreadedServer
 from tests.integration.gateway_fixtures import SECRET, Gateway, User
+from tests.integration.races import together
 from tests.integration.saga_helpers import wait_for_saga
-
-SLOW_SECONDS = 3.0  # > PARTICIPANT_TIMEOUT_SECONDS (2 in the integration fixtures): every call times out
-
-
-@contextmanager
-def slowed(server: ThreadedServer, path: str, seconds: float = SLOW_SECONDS, key_prefix: str = "",
-           times: int | None = None) -> Iterator[threading.Event]:
-    """Requests to ``path`` (with an Idempotency-Key starting ``key_prefix``; the first ``times`` of them)
-    wait ``seconds`` before the participant handles them: it still acts, after its caller gave up.
-    Yields an event set when the first slowed request arrived. Leaving waits for the slowed requests
-    still in the participant, so none touches the database after the test."""
-    app, arrived, left, busy = server.app, threading.Event(), [times], threading.Semaphore(64)
-    inner = app.wsgi_app
-
-    def slow(environ: dict[str, Any], start_response: Any) -> Any:
-        key = environ.get("HTTP_IDEMPOTENCY_KEY", "")
-        if not (environ.get("PATH_INFO", "").startswith(path) and key.startswith(key_prefix) and left[0] != 0):
-            return inner(environ, start_response)
-        left[0] = None if left[0] is None else left[0] - 1
-        with busy:
-            arrived.set()
-            time.sleep(seconds)
-            return inner(environ, start_response)
-
-    app.wsgi_app = slow
-    try:
-        yield arrived
-    finally:
-        app.wsgi_app = inner
-        for _ in range(64):  # every slot back: no slowed request is left in flight
-            assert busy.acquire(timeout=seconds + 10), "a slowed request never finished"
+from tests.integration.slow_participant import slowed
 
 
 @pytest.fixture()
@@ -103,23 +71,11 @@ def delivered(gateway: Gateway) -> tuple[User, str, str]:
 
 def at_once(gateway: Gateway, *calls: tuple[str, str, User]) -> list[TestResponse]:
     """POST each (path, role label, actor) at the same moment, each from its own client."""
-    barrier = threading.Barrier(len(calls))
-    answers: list[TestResponse | None] = [None] * len(calls)
+    return together(gateway.client.application, [partial(_post_as, path=path, actor=actor) for path, _, actor in calls])
 
-    def run(index: int) -> None:
-        path, _, actor = calls[index]
-        client = gateway.client.application.test_client()
-        barrier.wait()
-        answers[index] = client.post(path, headers=actor.auth)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    answered = [answer for answer in answers if answer is not None]
-    assert len(answered) == len(calls), "a request raised instead of answering"
-    return answered
+def _post_as(client: FlaskClient, path: str, actor: User) -> TestResponse:
+    return client.post(path, headers=actor.auth)
 
 
 def test_a_double_complete_with_a_slow_payment_service_pays_the_runner_once_and_never_refunds(
