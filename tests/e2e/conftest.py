@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 from devstack.config import REPO_ROOT
 from devstack.gateway_client import Gateway, mint_token
 from devstack.procs import free_port
+from tests.e2e.actors import Actor, new_customer
 
 PORT_VARIABLES = ("PG_PORT", "REDIS_PORT", "USER_SERVICE_PORT", "ORDER_SERVICE_PORT", "PAYMENT_SERVICE_PORT",
                   "NOTIFICATION_SERVICE_PORT", "GATEWAY_PORT", "FLOWER_PORT")
@@ -80,3 +82,22 @@ def stack() -> Iterator[Stack]:
             print(f"devstack down failed:\n{stopped.stdout}\n{stopped.stderr}", file=sys.stderr)
         if not os.environ.get("KEEP_E2E_RUN_DIR"):
             shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def admin(stack: Stack) -> Gateway:
+    """An admin's client of the stack's gateway."""
+    return stack.gateway(stack.token(str(uuid.uuid4()), "admin"))
+
+
+@pytest.fixture(scope="module")
+def customer(stack: Stack, admin: Gateway) -> Actor:
+    """A customer paying with an approving card."""
+    return new_customer(stack, admin, "tok_visa")
+
+
+@pytest.fixture(scope="module")
+def runner(stack: Stack, admin: Gateway) -> Actor:
+    """A runner with a payout account."""
+    user = admin.create_user("E2E Runner", "runner", payout_account="acct_e2e_runner")
+    return Actor(user["user_id"], stack.gateway(stack.token(user["user_id"], "runner")))

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -17,58 +16,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from campus_common.stackenv import read_env_file
 from devstack.gateway_client import Gateway
+from tests.e2e.actors import ITEMS, Actor, error_code, new_customer, order_body, run_saga
 from tests.stack_kill import kill_everything, stack_supervisor
 
 from .conftest import Stack
 
 pytestmark = pytest.mark.e2e
-
-ITEMS = [{"name": "Falafel wrap", "price": "7.50", "quantity": 2}, {"name": "Iced tea", "price": "2.25", "quantity": 1}]
-
-
-@dataclass
-class Actor:
-    """A user of the platform with a gateway client holding their token."""
-
-    user_id: str
-    api: Gateway
-
-
-@pytest.fixture(scope="module")
-def admin(stack: Stack) -> Gateway:
-    return stack.gateway(stack.token(str(uuid.uuid4()), "admin"))
-
-
-def new_customer(stack: Stack, admin: Gateway, card_token: str) -> Actor:
-    user = admin.create_user("E2E Customer", "customer", card_token=card_token)
-    return Actor(user["user_id"], stack.gateway(stack.token(user["user_id"], "customer")))
-
-
-@pytest.fixture(scope="module")
-def customer(stack: Stack, admin: Gateway) -> Actor:
-    return new_customer(stack, admin, "tok_visa")
-
-
-@pytest.fixture(scope="module")
-def runner(stack: Stack, admin: Gateway) -> Actor:
-    user = admin.create_user("E2E Runner", "runner", payout_account="acct_e2e_runner")
-    return Actor(user["user_id"], stack.gateway(stack.token(user["user_id"], "runner")))
-
-
-def error_code(response: Any) -> str:
-    """The ``error.code`` of the gateway's one error format."""
-    return response.json()["error"]["code"]
-
-
-def order_body(items: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"items": items, "store_location": "Food court", "delivery_location": "Dorm B, room 12"}
-
-
-def run_saga(admin: Gateway, started: dict[str, Any], expected: str) -> dict[str, Any]:
-    """Wait for the saga that ``started`` names; assert how it ended; return its view."""
-    view = admin.wait_for_saga(started["saga_id"], timeout=30)
-    assert view["status"] == expected, view
-    return view
 
 
 def test_health_needs_no_token(stack: Stack) -> None:
