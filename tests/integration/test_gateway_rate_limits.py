@@ -7,17 +7,16 @@ from uuid import uuid4
 import pytest
 
 from api_gateway import create_app
+from campus_common.config import Settings
 from devstack.procs import free_port
 from tests.integration.gateway_fixtures import ORDER, SECRET, bearer, eager_sagas  # noqa: F401
 
 
 @pytest.fixture()
-def limited(live_participants, database_url: str, redis_url: str, eager_sagas: None,
-            monkeypatch: pytest.MonkeyPatch):
+def limited(live_participants, database_url: str, redis_url: str, eager_sagas: None):
     """A gateway with small limits as a test client, calling from an address of its own (fresh counters)."""
-    monkeypatch.setenv("RATE_LIMIT_USER_WRITES", "3 per minute")
-    monkeypatch.setenv("RATE_LIMIT_AUTH_FAILURES", "4 per minute")
-    client = create_app({"DATABASE_URL": database_url, "GATEWAY_JWT_SECRET": SECRET}).test_client()
+    limits = Settings(rate_limit_user_writes="3 per minute", rate_limit_auth_failures="4 per minute")
+    client = create_app({"DATABASE_URL": database_url, "GATEWAY_JWT_SECRET": SECRET}, settings=limits).test_client()
     client.environ_base["REMOTE_ADDR"] = _fresh_address()
     return client
 
@@ -65,11 +64,10 @@ def test_successful_calls_do_not_count_as_failures(limited) -> None:
         assert limited.get("/api/sagas", headers=admin).status_code == 200
 
 
-def test_redis_down_fails_open_not_500(live_participants, database_url: str, monkeypatch: pytest.MonkeyPatch,
-                                       eager_sagas: None) -> None:
-    monkeypatch.setenv("RATE_LIMIT_USER_WRITES", "2 per minute")
+def test_redis_down_fails_open_not_500(live_participants, database_url: str, eager_sagas: None) -> None:
     client = create_app({"DATABASE_URL": database_url, "GATEWAY_JWT_SECRET": SECRET,
-                         "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}).test_client()
+                         "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"},
+                        settings=Settings(rate_limit_user_writes="2 per minute")).test_client()
     admin = bearer(str(uuid4()), "admin")
     assert client.get("/api/sagas", headers=admin).status_code == 200
     assert client.get("/api/sagas", headers={"Authorization": "Bearer forged"}).status_code == 401

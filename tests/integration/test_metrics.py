@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api_gateway import create_app
 from api_gateway.metrics import SagaGauges
+from campus_common.config import Settings
 from campus_common.db import Database
 from saga_workers.registry import WORKER_QUEUES
 from saga_workers.runtime import runner_for
@@ -36,10 +37,10 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 
 @pytest.fixture()
-def gateway(worker: Any, database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Gateway:
+def gateway(worker: Any, database_url: str, redis_url: str) -> Gateway:
     """The gateway in front of a real worker (sagas are not eager here)."""
-    monkeypatch.setenv("SAGA_STALL_SECONDS", "2")
-    app = create_app({"DATABASE_URL": database_url, "GATEWAY_JWT_SECRET": SECRET, "TESTING": True})
+    app = create_app({"DATABASE_URL": database_url, "GATEWAY_JWT_SECRET": SECRET, "TESTING": True},
+                     settings=Settings(saga_stall_seconds=2))
     return Gateway(app.test_client(), User(str(uuid.uuid4()), "admin"))
 
 

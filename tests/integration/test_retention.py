@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from campus_common.config import load_settings
+from campus_common.config import Settings, load_settings
 from campus_common.db import Database
 from campus_common.key_retention import purge_expired_keys
 from saga_workers import retention
@@ -153,13 +153,12 @@ def test_a_failed_saga_older_than_the_key_window_is_not_retried_blindly(clean_db
 
 
 def test_the_gateway_which_keeps_no_idempotency_keys_never_tries_to_purge_them(
-        live_participants: object, database_url: str, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
+        live_participants: object, database_url: str, caplog: pytest.LogCaptureFixture) -> None:
     from api_gateway import create_app
     from tests.integration.gateway_fixtures import SECRET
 
-    monkeypatch.setenv("IDEMPOTENCY_PURGE_INTERVAL_SECONDS", "0")
-    app = create_app({"DATABASE_URL": database_url, "GATEWAY_JWT_SECRET": SECRET, "TESTING": True})
+    app = create_app({"DATABASE_URL": database_url, "GATEWAY_JWT_SECRET": SECRET, "TESTING": True},
+                     settings=Settings(idempotency_purge_interval_seconds=0.0))
     with caplog.at_level("INFO", logger="campus_common.key_retention"):
         for _ in range(2):
             app.test_client().get("/healthz").close()
