@@ -41,7 +41,9 @@ def bootstrap(settings: Settings | None = None) -> Celery:
     global _worker_app
     settings = settings or load_settings()
     with _lock:
-        runtime.install(runtime.SagaRuntime.from_settings(settings))
+        wired = runtime.install(runtime.SagaRuntime.from_settings(settings))
+        for definition in REGISTRY.values():
+            wired.runner(definition)  # built now, once: a step only looks its runner up
         if _worker_app is None:
             _worker_app = create_celery_app(settings)
         else:

@@ -1,10 +1,10 @@
 """What a process that works with sagas is wired with: settings, databases, stores and runners.
 
-Each process kind's bootstrap builds one ``SagaRuntime`` and installs it (``install``): the worker
-(``saga_workers.bootstrap``), the CLI (``saga_workers.cli``), the gateway (``api_gateway``: its app's, bound to each of its requests,
-``bind``). Code deep inside asks ``current()`` (or the steps, ``process()``) instead of reading the
-environment.
-Tests wire theirs through the same door: a ``SagaRuntime`` built from a ``Settings`` they made.
+Each process kind's wiring point builds one ``SagaRuntime``: the worker's ``bootstrap`` installs
+it for the process (``install``); the gateway keeps its app's and binds it to each of its requests,
+the CLI to its command (``bind``). Code deep inside asks ``current()`` (the steps: ``process()``)
+instead of reading the environment. Tests wire theirs through the same door: a ``SagaRuntime``
+built from a ``Settings`` object they made.
 """
 from __future__ import annotations
 
