@@ -7,6 +7,7 @@ Bounded and repeatable: ~200 examples in all, derandomized (the same examples ev
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -93,6 +94,14 @@ def _assert_well_formed(response: Any) -> None:
         error = response.get_json()["error"]
         assert set(error) == {"code", "message", "details"}
         assert isinstance(error["code"], str) and error["code"] and isinstance(error["message"], str)
+
+
+def test_every_api_route_of_the_gateway_is_fuzzed(gateway: Gateway) -> None:
+    """A route added to the gateway is fuzzed once ROUTES names it: this fails until it does."""
+    routes = {(method, re.sub(r"<(?:\w+:)?\w+>", "{id}", rule.rule))
+              for rule in gateway.client.application.url_map.iter_rules() if rule.rule.startswith("/api/")
+              for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}}
+    assert routes - set(ROUTES) == set()
 
 
 @FUZZ

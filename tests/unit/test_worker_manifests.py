@@ -6,6 +6,10 @@ here, not in production with its runs sitting STARTED and nobody consuming their
 """
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
 
 import pytest
@@ -79,3 +83,17 @@ def test_a_worker_for_a_queue_no_saga_declares_is_caught() -> None:
 
     assert {where: found["extra"] for where, found in report.items()} == {
         "devstack": ["cancel_order_saga"], "compose": ["cancel_order_saga"], "k8s": ["cancel_order_saga"]}
+
+
+def test_a_saga_loaded_through_saga_definition_modules_is_caught_too() -> None:
+    """A team's own saga counts like a built-in one: devstack starts its worker, and compose and k8s lack
+    one until ``python -m devstack.manifests`` runs with the same SAGA_DEFINITION_MODULES."""
+    probe = ("import json; from saga_workers.registry import WORKER_QUEUES; "
+             "from tests.unit.test_worker_manifests import mismatches; print(json.dumps(mismatches(WORKER_QUEUES)))")
+    env = {**os.environ, "SAGA_DEFINITION_MODULES": "tests.integration.external_saga"}
+    answer = subprocess.run([sys.executable, "-c", probe], cwd=manifests.REPO_ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+
+    assert answer.returncode == 0, answer.stderr
+    assert json.loads(answer.stdout.splitlines()[-1]) == {"compose": {"missing": ["greeting_saga"], "extra": []},
+                                                          "k8s": {"missing": ["greeting_saga"], "extra": []}}
