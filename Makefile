@@ -18,7 +18,7 @@ help:
 	@echo "make down    stop the stack (Postgres and Redis included)"
 	@echo "make status  what runs and whether it is healthy"
 	@echo "make test    make lint, then the whole test suite (own Postgres/Redis on free ports)"
-	@echo "make lint    ruff and mypy (config in pyproject.toml): keep it clean, make test and CI fail on it"
+	@echo "make lint    ruff, mypy and lint-imports (config in pyproject.toml): keep it clean, make test and CI fail on it"
 	@echo "make lock    recompile requirements.lock / requirements-test.lock after a change to pyproject.toml"
 	@echo "make chaos   the long fault-injection run (pytest -m chaos)"
 	@echo "make bench   saga throughput, latency and memory on a stack of its own (figures only)"
@@ -50,6 +50,7 @@ lock: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 run: venv
 	$(VENV)/bin/python -m devstack run
