@@ -100,8 +100,9 @@ def body_limit(max_bytes: int) -> Callable[[V], V]:
 def _read_body() -> None:
     """Read the body up front, at most MAX_CONTENT_LENGTH (413): a broken one is the client's 400, not our 500."""
     view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, "max_content_length", None):
-        request.max_content_length = view.max_content_length
+    limit = getattr(view, "max_content_length", None)
+    if limit:
+        request.max_content_length = limit
     try:
         request.get_data(cache=True)
     except HTTPException:
@@ -171,21 +172,21 @@ def register_error_handlers(app: Flask) -> None:
     """Render every error, ours or Werkzeug's or unexpected, in the one JSON format."""
 
     @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):
+    def _api_error(exc: ApiError) -> tuple[Response, int]:
         return jsonify(error_body(exc.code, exc.message, exc.details)), exc.status
 
     @app.errorhandler(RequestEntityTooLarge)
-    def _too_large(exc: RequestEntityTooLarge):
+    def _too_large(exc: RequestEntityTooLarge) -> tuple[Response, int]:
         limit = app.config["MAX_CONTENT_LENGTH"]
         return jsonify(error_body("payload_too_large", f"the request body is larger than {limit} bytes",
                                   {"max_content_length": limit})), 413
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
+    def _http_error(exc: HTTPException) -> tuple[Response, int]:
         code = (exc.name or "error").lower().replace(" ", "_")
         return jsonify(error_body(code, exc.description or exc.name)), exc.code or 500
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
+    def _unexpected(exc: Exception) -> tuple[Response, int]:
         log.exception("unhandled error")
         return jsonify(error_body("internal_error", "internal error")), 500

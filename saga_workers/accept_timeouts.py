@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from campus_common import logs
 from campus_common.config import Settings
-from campus_common.db import Database
+from campus_common.db import Database, rowcount
 from saga_workers import runtime, sagas, service
 from saga_workers.steps.timeouts import TABLE
 
@@ -88,4 +88,4 @@ def _mark_fired(session: Session, order_id: str, saga_id: str) -> None:
 def purge_over(db: Database, age_seconds: float, batch: int) -> int:
     """Delete up to ``batch`` timers that are over (DISARMED, FIRED) and older than ``age_seconds``."""
     with db.unit_of_work() as session:
-        return session.execute(text(_PURGE_OVER), {"age": age_seconds, "n": batch}).rowcount
+        return rowcount(session.execute(text(_PURGE_OVER), {"age": age_seconds, "n": batch}))

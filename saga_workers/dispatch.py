@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from celery import Celery, chain
 from kombu.exceptions import OperationalError as BrokerError
@@ -49,7 +50,7 @@ def send_compensation(app: Celery, definition: SagaDefinition, saga_id: str) -> 
                                           priority=IN_FLIGHT_PRIORITY).apply_async(), definition, saga_id)
 
 
-def publish(send, definition: SagaDefinition, saga_id: str) -> bool:
+def publish(send: Callable[[], object], definition: SagaDefinition, saga_id: str) -> bool:
     """Run ``send``; a broker error is logged (the sweeper resumes the saga from Postgres): False."""
     try:
         send()

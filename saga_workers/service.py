@@ -99,7 +99,10 @@ def retry_saga(saga_id: str) -> dict[str, Any]:
     row = store.load(saga_id)
     if row.status != SagaStatus.FAILED:
         raise SagaNotRetryable(f"saga {saga_id} is {row.status}; only FAILED sagas can be retried")
-    if store.age(saga_id) > timedelta(seconds=retry_horizon_seconds(runtime.current().settings)):
+    age = store.age(saga_id)
+    if age is None:  # purged since it was loaded
+        raise SagaNotFound(saga_id)
+    if age > timedelta(seconds=retry_horizon_seconds(runtime.current().settings)):
         raise SagaNotRetryable(
             f"saga {saga_id} started on {row.created_at:%Y-%m-%d}, too long ago to retry: participants forget "
             "idempotency keys after IDEMPOTENCY_KEY_RETENTION_DAYS, so a retry could apply a step twice; "

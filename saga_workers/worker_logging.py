@@ -48,7 +48,7 @@ def _bind_task(task_id: str | None = None, task: Any = None, args: Any = None, *
         return
     name = getattr(task, "name", None) or ""
     fields: dict[str, Any] = dict(task_id=task_id, task_name=name)
-    kind, _, rest = name.partition(".")
+    kind, _dot, rest = name.partition(".")
     saga_type = rest.rpartition(".")[0]
     if kind == "saga" and saga_type != "maintenance" and args:  # saga.<type>.<task>(saga_id, ...)
         fields.update(saga_id=str(args[0]), saga_type=saga_type)

@@ -1,11 +1,12 @@
 """The walk: run one step forward, or the compensations backward, and say what comes next.
 
-Pure orchestration over a ``SagaStore``: no Celery here, so it is unit-tested with fakes and
+Pure orchestration over a ``StepStore`` (SagaStore in production): no Celery here, so it is unit-tested with fakes and
 driven by Celery tasks (or anything else) in production.
 """
 from __future__ import annotations
 
 import logging
+from typing import Generic, TypeVar
 
 from campus_common.config import Settings
 from saga_workers.engine.context import StepContext, output_json
@@ -14,10 +15,12 @@ from saga_workers.engine.decision import (Failure, Next, Verdict, after_action_f
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.observer import StepObserver
 from saga_workers.engine.status import SagaStatus
-from saga_workers.engine.store import ACTION, COMPENSATION, Attempt, SagaStore, Undone
+from saga_workers.engine.step_store import StepStore
+from saga_workers.engine.store import ACTION, COMPENSATION, Attempt, Undone
 
 __all__ = ["Failure", "Next", "SagaRunner", "Verdict", "backoff", "classify", "describe"]
 log = logging.getLogger(__name__)
+S = TypeVar("S", bound=StepStore)  # SagaStore in production, a fake in unit tests
 
 
 def describe(exc: Exception) -> str:
@@ -25,10 +28,10 @@ def describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-class SagaRunner:
+class SagaRunner(Generic[S]):
     """Runs one saga type's steps and compensations against its store."""
 
-    def __init__(self, definition: SagaDefinition, store: SagaStore, settings: Settings,
+    def __init__(self, definition: SagaDefinition, store: S, settings: Settings,
                  observer: StepObserver | None = None) -> None:
         self.definition, self.store, self.settings = definition, store, settings
         self.observer = observer or StepObserver()
@@ -95,11 +98,12 @@ class SagaRunner:
                 return Verdict(Next.STOP)
             if attempt is Undone.ALL:
                 return Verdict(Next.COMPENSATED)
-            step = self.definition.step(attempt.step_index)
+            undo = self.definition.step(attempt.step_index).compensate
+            assert undo is not None, "begin_compensation picks only steps that compensate"
             ctx = self._context(saga_id, attempt, COMPENSATION)
             try:
                 with self.observer.attempt(ctx, attempt):
-                    step.compensate(ctx)
+                    undo(ctx)
             except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
                 return self._compensation_failed(saga_id, attempt, exc)
             self.store.finish_compensation(attempt)

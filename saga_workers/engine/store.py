@@ -1,12 +1,12 @@
 """Saga state in Postgres: every read-modify-write holds the saga row's lock for one short transaction."""
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, CursorResult, Executable, func, select, update
 
 from campus_common.db import Database
 from campus_common import jsonutil
@@ -45,14 +45,14 @@ class SagaStore(SagaUpkeep):
         self._options = {"schema_translate_map": translate(definition.schema)}
         self._hot = statements_for(definition.schema)
 
-    def _session(self):
+    def _session(self) -> AbstractContextManager[Connection]:
         # A plain connection's transaction: Core statements need no ORM session around them.
         return self.db.transaction()
 
-    def _exec(self, session: Session, statement: Any):
+    def _exec(self, session: Connection, statement: Executable) -> CursorResult[Any]:
         return session.execute(statement.execution_options(**self._options))
 
-    def _lock(self, session: Session, saga_id: str) -> Any:
+    def _lock(self, session: Connection, saga_id: str) -> Any:
         return self._exec(session, select(instances).where(instances.c.saga_id == saga_id).with_for_update()).first()
 
     def load(self, saga_id: str) -> Any:
@@ -83,23 +83,23 @@ class SagaStore(SagaUpkeep):
                 return None
             return self._insert_attempt(session, saga_id, row, index, ACTION)
 
-    def _begin(self, session: Session, row: Any, index: int, phase: str) -> Attempt:
+    def _begin(self, session: Connection, row: Any, index: int, phase: str) -> Attempt:
         self._touch(session, row.saga_id)
         return self._insert_attempt(session, row.saga_id, row, index, phase)
 
-    def _insert_attempt(self, session: Session, saga_id: str, row: Any, index: int, phase: str) -> Attempt:
+    def _insert_attempt(self, session: Connection, saga_id: str, row: Any, index: int, phase: str) -> Attempt:
         """Insert the next attempt of (step, phase) in this round; the caller holds the saga row's lock."""
         log_id, attempt = session.execute(self._hot.insert_attempt, {
             "b_saga_id": saga_id, "b_index": index, "b_phase": phase, "b_round": row.round,
             "b_name": self.definition.step(index).name}).one()
         return Attempt(log_id, index, attempt, row.payload, row.step_outputs, row.request_id)
 
-    def _touch(self, session: Session, saga_id: str, **values: Any) -> int:
+    def _touch(self, session: Connection, saga_id: str, **values: Any) -> int:
         stmt = update(instances).where(instances.c.saga_id == saga_id).values(
             updated_at=func.now(), **values)
         return self._exec(session, stmt).rowcount
 
-    def _finish_log(self, session: Session, log_id: int, status: str, error: str | None = None,
+    def _finish_log(self, session: Connection, log_id: int, status: str, error: str | None = None,
                     outcome_unknown: bool = False) -> None:
         session.execute(self._hot.finish_log, {"b_log_id": log_id, "b_status": status, "b_error": error,
                                                "b_unknown": outcome_unknown})
@@ -188,7 +188,7 @@ class SagaStore(SagaUpkeep):
                 return Undone.ALL
             return self._begin(session, row, pending[0], COMPENSATION)
 
-    def _pending_compensations(self, session: Session, saga_id: str) -> list[int]:
+    def _pending_compensations(self, session: Connection, saga_id: str) -> list[int]:
         rows = self._exec(session, select(step_log.c.step_index, step_log.c.phase, step_log.c.status,
                                           step_log.c.outcome_unknown).where(step_log.c.saga_id == saga_id)).all()
         return self.definition.compensations_due(rows)

@@ -7,10 +7,11 @@ Part of ``SagaStore`` (a mixin over its connection helpers), kept apart from the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import Connection, CursorResult, Executable, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -37,6 +38,8 @@ DELETE FROM {schema}.saga_instances WHERE saga_id = ANY(ARRAY(
     ORDER BY updated_at LIMIT :n FOR UPDATE SKIP LOCKED))
 """
 
+T = TypeVar("T")
+
 
 class SagaUpkeep:
     """Operator and maintenance reads and writes of one saga type's schema."""
@@ -45,12 +48,13 @@ class SagaUpkeep:
     definition: SagaDefinition
     _options: dict[str, Any]
     # SagaStore's connection helpers (store.py)
-    _session: Callable[[], Any]
-    _exec: Callable[[Any, Any], Any]
-    _lock: Callable[[Any, str], Any]
+    _session: Callable[[], AbstractContextManager[Connection]]
+    _exec: Callable[[Connection, Executable], CursorResult[Any]]
+    _lock: Callable[[Connection, str], Any]
     _touch: Callable[..., int]
 
-    def _run(self, statement: Any, fetch: Callable[[Any], Any], params: dict[str, Any] | None = None) -> Any:
+    def _run(self, statement: Executable, fetch: Callable[[CursorResult[Any]], T],
+             params: dict[str, Any] | None = None) -> T:
         """Run one statement in its own transaction; ``fetch`` reads the result before it commits."""
         with self.db.transaction() as conn:
             return fetch(conn.execute(statement.execution_options(**self._options), params or {}))
@@ -166,7 +170,7 @@ def _scalar(result: Any) -> Any:
     return result.scalar()
 
 
-def _rowcount(result: Any) -> int:
+def _rowcount(result: CursorResult[Any]) -> int:
     return result.rowcount
 
 

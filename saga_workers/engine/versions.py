@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 from saga_workers.engine.definition import SagaDefinition
 
@@ -72,7 +72,17 @@ class DefinitionVersions:
         return definition
 
 
-def definition_for(versions: DefinitionVersions, store: Any, saga_id: str) -> SagaDefinition:
+class PinnedStore(Protocol):
+    """What ``definition_for`` reads and writes: a SagaStore of the saga's type, of any version."""
+
+    definition: SagaDefinition
+
+    def pin(self, saga_id: str) -> Pin | None: ...
+
+    def stop_unrunnable(self, saga_id: str, error: str) -> bool: ...
+
+
+def definition_for(versions: DefinitionVersions, store: PinnedStore, saga_id: str) -> SagaDefinition:
     """The definition to run a saga with; one that none can run is stopped FAILED, and this raises.
 
     ``store`` is a SagaStore of the saga's type (any version: ``pin`` and ``stop_unrunnable`` read

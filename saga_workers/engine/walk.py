@@ -7,6 +7,8 @@ for tools; retries run at once, as under ``task_always_eager``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from saga_workers.engine.decision import Next, Verdict
 from saga_workers.engine.runner import SagaRunner
 
@@ -31,7 +33,7 @@ def walk(runner: SagaRunner, saga_id: str, index: int = 0, *, claim_next: bool =
         return verdict.next
 
 
-def _until_not_retry(call) -> Verdict:  # noqa: ANN001 - a zero-argument call into the runner
+def _until_not_retry(call: Callable[[], Verdict]) -> Verdict:
     verdict = call()
     while verdict.next is Next.RETRY:
         verdict = call()

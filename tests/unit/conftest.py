@@ -15,4 +15,4 @@ def world() -> tuple[Participants, FakeStore, SagaRunner]:
     definition = demo_saga(participants)
     store = FakeStore(definition)
     store.create("s1", {"order_id": "o1"}, None)
-    return participants, store, SagaRunner(definition, store, SETTINGS)  # type: ignore[arg-type]  # a fake store
+    return participants, store, SagaRunner(definition, store, SETTINGS)

@@ -67,6 +67,6 @@ def test_a_typed_record_is_stored_as_its_fields_and_read_back_as_the_record():
     store.create("s1", {}, None)
     runner = SagaRunner(definition, store, SETTINGS)
     assert runner.run_step("s1", 0).next is Next.CONTINUE
-    assert store.load("s1").step_outputs["create"] == {"order_id": "o1", "status": "PENDING", "total": "12.50"}
+    assert store.sagas["s1"].step_outputs["create"] == {"order_id": "o1", "status": "PENDING", "total": "12.50"}
     assert runner.run_step("s1", 1).next is Next.COMPLETED
     assert seen == [OrderSummary("o1", "PENDING", "12.50")]

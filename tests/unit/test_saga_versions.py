@@ -69,7 +69,7 @@ def test_a_saga_started_on_v1_finishes_on_v1_after_v2_is_deployed(change):
 
     assert drive(after_deploy(deployed, store)) is Next.COMPLETED
     assert participants.calls == [(s, "action") for s in ("reserve", "charge", "confirm", "notify")]
-    assert store.load("s1").definition_version == v1(participants).version
+    assert store.sagas["s1"].definition_version == v1(participants).version
 
 
 @pytest.mark.parametrize("change", CHANGES)
@@ -87,13 +87,13 @@ def test_new_sagas_start_on_the_newest_version(change):
 def test_a_saga_whose_version_is_gone_stops_failed_naming_the_version(status_before):
     participants = Participants()
     store = started_on_v1(participants, steps_done=1)
-    store.load("s1").status = status_before
+    store.sagas["s1"].status = status_before
     participants.calls.clear()
     only_v2 = DefinitionVersions([inserted(participants)])
 
     with pytest.raises(DefinitionUnavailable, match=v1(participants).version):
         after_deploy(only_v2, store)
-    saga = store.load("s1")
+    saga = store.sagas["s1"]
     assert saga.status == "FAILED"
     assert saga.failed_phase == ("compensation" if status_before == "COMPENSATING" else "action")
     assert f"version {v1(participants).version!r} is not deployed" in saga.error
@@ -105,7 +105,7 @@ def test_a_finished_saga_whose_version_is_gone_stays_finished():
     store = started_on_v1(participants, steps_done=4)
     with pytest.raises(DefinitionUnavailable):
         after_deploy(DefinitionVersions([inserted(participants)]), store)
-    assert store.load("s1").status == "COMPLETED"
+    assert store.sagas["s1"].status == "COMPLETED"
 
 
 @pytest.mark.parametrize("change", CHANGES)
@@ -127,7 +127,7 @@ def test_a_version_label_reused_for_other_steps_is_caught_not_run():
 
     with pytest.raises(DefinitionUnavailable, match="step 1 is 'hold' there, the saga has 'charge'"):
         after_deploy(DefinitionVersions([relabelled]), store)
-    assert store.load("s1").status == "FAILED"
+    assert store.sagas["s1"].status == "FAILED"
     assert participants.calls == []
 
 

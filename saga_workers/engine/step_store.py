@@ -1,0 +1,33 @@
+"""What the runner needs of a saga store: SagaStore in production, an in-memory fake in unit tests."""
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from saga_workers.engine.store import Attempt, Undone
+
+
+class StepStore(Protocol):
+    """The reads and writes of a step's walk, forward and back (see SagaStore for what each does)."""
+
+    def load(self, saga_id: str) -> Any: ...  # the saga row, its columns as attributes; None when unknown
+
+    def adopt(self, saga_id: str, index: int, log_id: int) -> Attempt | None: ...
+
+    def begin_action(self, saga_id: str, index: int) -> Attempt | None: ...
+
+    def finish_action(self, saga_id: str, attempt: Attempt, output: dict[str, Any] | None) -> bool: ...
+
+    def finish_and_claim_next(self, saga_id: str, attempt: Attempt,
+                              output: dict[str, Any] | None) -> tuple[bool, Attempt | None]: ...
+
+    def attempt_status(self, saga_id: str, index: int) -> str | None: ...
+
+    def fail_attempt(self, attempt: Attempt, error: str, *, refused: bool, outcome_unknown: bool) -> None: ...
+
+    def start_compensating(self, saga_id: str, index: int, error: str) -> bool: ...
+
+    def mark_failed(self, saga_id: str, phase: str, error: str) -> None: ...
+
+    def begin_compensation(self, saga_id: str) -> Attempt | Undone | None: ...
+
+    def finish_compensation(self, attempt: Attempt) -> None: ...
