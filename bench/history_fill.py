@@ -101,14 +101,15 @@ def fill(engine: Engine, sagas: int, days: float = 40.0) -> dict[str, float]:
         for saga_type, share in SIZES.items():
             definition = REGISTRY[saga_type]
             names = [step.name for step in definition.steps]
-            params = {"n": int(sagas * share), "spread": days * 86400, "tag": saga_type, "type": saga_type,
-                      "k": len(names), "last": names[-1], "first": names[0], "names": names}
-            params["id0"] = conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {definition.schema}.saga_step_log"))\
-                .scalar()  # after the sagas the empty-table round ran
+            n, k = int(sagas * share), len(names)
+            id0 = conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {definition.schema}.saga_step_log"))\
+                .scalar_one()  # after the sagas the empty-table round ran
+            params = {"n": n, "spread": days * 86400, "tag": saga_type, "type": saga_type,
+                      "k": k, "last": names[-1], "first": names[0], "names": names, "id0": id0}
             conn.execute(text(INSTANCES.replace("{schema}", definition.schema)), params)
             conn.execute(text(STEP_LOG.replace("{schema}", definition.schema)), params)
             conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{definition.schema}.saga_step_log', 'id'), "
-                              ":m)"), {"m": params["id0"] + params["n"] * params["k"]})
+                              ":m)"), {"m": id0 + n * k})
             if saga_type == "create_order":
                 conn.execute(text(TIMERS), params)
         took["insert"] = time.monotonic() - started
@@ -131,8 +132,8 @@ def fill(engine: Engine, sagas: int, days: float = 40.0) -> dict[str, float]:
 def counts(engine: Engine) -> tuple[int, int]:
     """(sagas, step-log rows) across the saga schemas."""
     with engine.connect() as conn:
-        sagas = sum(conn.execute(text(f"SELECT count(*) FROM {d.schema}.saga_instances")).scalar()
+        sagas = sum(conn.execute(text(f"SELECT count(*) FROM {d.schema}.saga_instances")).scalar_one()
                     for d in REGISTRY.values())
-        log_rows = sum(conn.execute(text(f"SELECT count(*) FROM {d.schema}.saga_step_log")).scalar()
+        log_rows = sum(conn.execute(text(f"SELECT count(*) FROM {d.schema}.saga_step_log")).scalar_one()
                        for d in REGISTRY.values())
     return sagas, log_rows

@@ -12,6 +12,7 @@ report gives medians over the rounds and paired ratios. N_SAGAS (1000) and N_SER
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import statistics
@@ -88,7 +89,7 @@ def flavor_name(flavor: str) -> str:
 def run(plan: list[str], rounds: int, label: str, here: Path, venv: Path, env: dict[str, str]) -> None:
     """Every variant of ``plan``, ``rounds`` times, interleaved; the participant started once."""
     sys.path.insert(0, str(here))
-    import bench as harness  # the harness's bench.py: setup and the participant server
+    harness = importlib.import_module("bench")  # the harness's bench.py (not this package): setup, participant
 
     harness.setup()
     participant = harness.start_participant("gthread")
@@ -139,7 +140,8 @@ def table(results: Path, label: str) -> str:
                 paired = [a / b for a, b in zip(p, x)]
                 lines.append(f"P/{peer}: {statistics.median(p) / statistics.median(x):.2f} of medians, "
                              f"{statistics.median(paired):.2f} median of paired rounds ({NAMES[peer]})")
-        lines.append(f"P batch p50 / batch time: {med(by['P'], 'lat_p50_ms') / 1000 / med(by['P'], 'total_s'):.2f}")
+        batch_p50, batch_s = (statistics.median(r[key] for r in by["P"]) for key in ("lat_p50_ms", "total_s"))
+        lines.append(f"P batch p50 / batch time: {batch_p50 / 1000 / batch_s:.2f}")
     return "\n".join(lines)
 
 

@@ -11,11 +11,13 @@ result line goes to the harness's results.jsonl (variant ``P``, or ``P.<P_FLAVOR
 """
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 
 sys.path.insert(0, os.environ["PEERS_DIR"])  # bench/peers.py sets it
 import common as C  # noqa: E402  the harness's settings, stats and CPU accounting
@@ -72,7 +74,7 @@ def one_alone(cur, n: int) -> float:
 
 def main() -> None:
     try:
-        from campus_common import service_auth
+        service_auth: ModuleType | None = importlib.import_module("campus_common.service_auth")
     except ImportError:  # a checkout from before service tokens (a lever-by-lever run)
         service_auth = None
     if service_auth is not None:  # the worker signs a token per call, as in production (ignored by the participant)
@@ -106,7 +108,7 @@ def main() -> None:
         t_enq, dcpu_enq = time.time() - t0, C.self_cpu() - dcpu0
         while time.time() < t0 + 300:
             cur.execute("SELECT count(*) FROM calib_saga.saga_instances WHERE status IN ('STARTED', 'COMPENSATING')")
-            if cur.fetchone()[0] == 0:
+            if cur.fetchone() == (0,):
                 break
             time.sleep(0.05)
         cpu, wcpu = C.cpu_delta(cpu0), C.tree_cpu_delta(wcpu0, C.tree_cpu(worker.pid))
