@@ -24,6 +24,8 @@ from saga_workers.registry import SAGA_STATUSES, SAGA_TYPES
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
 RUNNER_STATUSES = tuple(status.value for status in RUNNER_STEPS)
+# The models below spell Literal[...] of these run-time tuples (one source: the registry and the status
+# machine); pydantic reads them when the class is built, mypy only takes literals, hence its valid-type ignores.
 
 
 def _item_list(raw: Any) -> Any:

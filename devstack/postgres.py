@@ -53,6 +53,7 @@ class PostgresCluster:
         opts = " ".join(shlex.quote(option) for option in self.server_options())
         self._run(find_binary("pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
                   "-o", opts, "-w", "-t", "60", "start")
+        wait_until(self.running, 30, f"postgres on port {self.port}")
 
     def server_options(self) -> list[str]:
         """The server's command-line settings (pg_ctl's ``-o``, or ``postgres`` run in the foreground)."""
@@ -61,7 +62,6 @@ class PostgresCluster:
         if not self.durable:
             options += ["-c", "fsync=off", "-c", "synchronous_commit=off"]
         return options
-        wait_until(self.running, 30, f"postgres on port {self.port}")
 
     def running(self) -> bool:
         """True when the server's port accepts connections."""

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from campus_common.config import Settings
 from saga_workers.engine.status import idempotency_key
 
-R = TypeVar("R")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")  # a step output record is a dataclass
 
 
 class StepRefused(Exception):
@@ -32,7 +35,7 @@ def output_json(output: Any) -> dict[str, Any] | None:
 
 def record_from(record: type[R], data: dict[str, Any]) -> R:
     """A typed record from stored JSON; keys it does not declare are ignored, missing ones take defaults."""
-    names = {f.name for f in dataclasses.fields(record)}  # type: ignore[arg-type]
+    names = {f.name for f in dataclasses.fields(record)}
     return record(**{key: value for key, value in data.items() if key in names})
 
 
