@@ -68,22 +68,28 @@ def variant_command(variant: str, label: str, here: Path, venv: Path) -> tuple[l
 
 def variant_env(variant: str) -> dict[str, str]:
     """A lever run of this engine, recorded as its own variant: ``P.c4`` its worker at concurrency 4,
-    ``P.t8`` on the threads pool with 8 threads, ``P.c2e0`` / ``P.t8e0`` with task events off."""
+    ``P.t8`` on the threads pool with 8 threads, ``P.c2e0`` / ``P.t8e0`` with task events off,
+    ``P.t4x2`` two such worker processes on the queue."""
     flavor = variant.partition(".")[2]
     if not flavor:
         return {}
-    kind, number, events = flavor[:1], flavor[1:].removesuffix("e0"), flavor.endswith("e0")
-    if kind not in ("c", "t") or not number.isdigit():
-        raise SystemExit(f"unknown flavor {variant}: P.c<concurrency> or P.t<threads>, optionally e0, e.g. P.t8e0")
-    env = {"P_FLAVOR": flavor, "P_CONCURRENCY": number, "P_POOL": "threads" if kind == "t" else ""}
+    shape, _, processes = flavor.partition("x")
+    kind, number, events = shape[:1], shape[1:].removesuffix("e0"), shape.endswith("e0")
+    if kind not in ("c", "t") or not number.isdigit() or not (processes or "1").isdigit():
+        raise SystemExit(f"unknown flavor {variant}: P.c<concurrency> or P.t<threads>, then e0 (events off) "
+                         "and x<worker processes>, e.g. P.t8e0, P.t4x2")
+    env = {"P_FLAVOR": flavor, "P_CONCURRENCY": number, "P_POOL": "threads" if kind == "t" else "",
+           "P_PROCESSES": processes or "1"}
     return {**env, "CELERY_TASK_EVENTS": "0"} if events else env
 
 
 def flavor_name(flavor: str) -> str:
-    """``c4`` -> "worker -c 4", ``t8e0`` -> "worker --pool threads -c 8, task events off"."""
-    number = flavor[1:].removesuffix("e0")
-    name = f"worker -c {number}" if flavor.startswith("c") else f"worker --pool threads -c {number}"
-    return name + (", task events off" if flavor.endswith("e0") else "")
+    """``c4`` -> "worker -c 4", ``t8e0x2`` -> "2 workers --pool threads -c 8, task events off"."""
+    shape, _, processes = flavor.partition("x")
+    number = shape[1:].removesuffix("e0")
+    name = f"worker -c {number}" if shape.startswith("c") else f"worker --pool threads -c {number}"
+    name = f"{processes} x {name}" if processes else name
+    return name + (", task events off" if shape.endswith("e0") else "")
 
 
 def run(plan: list[str], rounds: int, label: str, here: Path, venv: Path, env: dict[str, str]) -> None:

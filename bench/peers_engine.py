@@ -29,6 +29,7 @@ label = sys.argv[1] if len(sys.argv) > 1 else "x"
 flavor = os.environ.get("P_FLAVOR", "")
 concurrency = int(os.environ.get("P_CONCURRENCY", "2"))
 pool = os.environ.get("P_POOL", "")  # a lever run: "threads" (one process) instead of the shipped pool
+processes = int(os.environ.get("P_PROCESSES", "1"))  # a scaling run: this many workers on the queue
 
 os.environ.update(
     DATABASE_URL=f"postgresql+psycopg2://{C.PG_USER}@{C.PG_HOST}:{C.PG_PORT}/{P_DB}",
@@ -72,6 +73,11 @@ def one_alone(cur, n: int) -> float:
         time.sleep(0.002)
 
 
+def tree_cpu(workers: list[subprocess.Popen]) -> dict:
+    """CPU seconds per pid of every worker process and its pool."""
+    return {pid: cpu for each in workers for pid, cpu in C.tree_cpu(each.pid).items()}
+
+
 def main() -> None:
     try:
         service_auth: ModuleType | None = importlib.import_module("campus_common.service_auth")
@@ -89,7 +95,10 @@ def main() -> None:
     cur = mon.cursor()
     argv = list(worker_argv(QUEUE, concurrency)) + (["--pool", pool] if pool else [])
     log = open(os.path.join(C.OUT, f"logs/p_{flavor or 'shipped'}_{label.replace('|', '_')}.log"), "w")
-    worker = subprocess.Popen(argv, cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    workers = [subprocess.Popen([arg.replace(f"{QUEUE}@", f"{QUEUE}{n}@") if processes > 1 else arg for arg in argv],
+                                cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+               for n in range(processes)]
+    worker = workers[0]
     try:
         warm = [start_saga("calib", {"calib_id": f"warm-{w}"}, idempotency_key=f"calib-{label}-warm-{w}").saga_id
                 for w in range(2)]
@@ -100,7 +109,7 @@ def main() -> None:
         spy = C.start_pyspy(worker.pid)  # only when PYSPY_OUT is set (profile runs)
         xact0 = C.psql(f"SELECT xact_commit FROM pg_stat_database WHERE datname='{P_DB}'")
         enq: dict[str, float] = {}
-        cpu0, wcpu0, dcpu0 = C.cpu_snapshot(), C.tree_cpu(worker.pid), C.self_cpu()
+        cpu0, wcpu0, dcpu0 = C.cpu_snapshot(), tree_cpu(workers), C.self_cpu()
         t0 = time.time()
         for n in range(C.N_SAGAS):
             t = time.time()
@@ -111,7 +120,7 @@ def main() -> None:
             if cur.fetchone() == (0,):
                 break
             time.sleep(0.05)
-        cpu, wcpu = C.cpu_delta(cpu0), C.tree_cpu_delta(wcpu0, C.tree_cpu(worker.pid))
+        cpu, wcpu = C.cpu_delta(cpu0), C.tree_cpu_delta(wcpu0, tree_cpu(workers))
         wall = time.time() - t0
         C.stop_pyspy(spy)
         xact1 = C.psql(f"SELECT xact_commit FROM pg_stat_database WHERE datname='{P_DB}'")
@@ -128,10 +137,11 @@ def main() -> None:
                  "worker_cpu_ms_per_step": round(wcpu * 1000 / (C.N_SAGAS * C.N_STEPS), 3),
                  "driver_cpu_ms_per_saga": round(dcpu_enq * 1000 / C.N_SAGAS, 3),
                  "pg_xact_commit_batch": int(xact1) - int(xact0), "flavor": flavor or "shipped",
-                 "config": f"{' '.join(argv[1:])}; project {PROJECT}"}
+                 "config": f"{processes} x {' '.join(argv[1:])}; project {PROJECT}"}
         C.emit(C.summarize(f"P.{flavor}" if flavor else "P", label, t0, t_end, enq, fin, serial, extra))
     finally:
-        C.stop_group(worker)
+        for each in workers:
+            C.stop_group(each)
         log.close()
         broker.flushdb()
         mon.close()

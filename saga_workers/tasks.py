@@ -1,7 +1,8 @@
 """Celery entry points: thin tasks that pass ids to the engine and act on its verdict."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
 
 from celery import Celery, Task
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -25,6 +26,25 @@ class SagaFailed(Exception):
 SAGA_TASK = dict(bind=True, acks_late=True, throws=(SagaFailed,), **DB_RETRY)
 
 
+class Work(Enum):
+    """What a saga task asks of the engine."""
+
+    STEP = "step"              # run one step forward
+    COMPENSATE = "compensate"  # run the pending compensations
+    RECOVER = "recover"        # after a step task crashed: decide from Postgres
+
+
+@dataclass
+class EngineCall:
+    """One call into the engine by a saga task, as data: repeated as is when an eager retry runs it again."""
+
+    work: Work
+    saga_id: str
+    index: int = 0
+    claim: dict | None = None      # the attempt recorded ahead for this step (``_usable_claim``)
+    following: dict | None = None  # the chain's next link when it is this saga's next step (``_next_link``)
+
+
 def register_saga_tasks(app: Celery, definition: SagaDefinition) -> None:
     """Register ``saga.<type>.run_step``, ``.compensate`` and ``.on_step_error`` for one saga type."""
     saga_type = definition.saga_type
@@ -32,40 +52,55 @@ def register_saga_tasks(app: Celery, definition: SagaDefinition) -> None:
     @app.task(name=dispatch.task_name(saga_type, "run_step"), **SAGA_TASK)
     def run_step(self: Task, saga_id: str, index: int, claimed: dict | None = None) -> str:
         """Run one step; the chain goes on only when the step is done."""
-        claim = _usable_claim(self, claimed)
-        following = _next_link(self, saga_id, index)
-
-        def attempt() -> Verdict:
-            runner = runner_for(saga_type, saga_id, **({"version": claim["version"]} if claim else {}))
-            options: dict = {"claimed": claim["log"]} if claim else {}
-            if following is not None:
-                options["claim_next"] = True
-            verdict = runner.run_step(saga_id, index, **options)
-            if verdict.claimed is not None and following is not None:
-                following["kwargs"] = {"claimed": {"log": verdict.claimed, "version": runner.definition.version}}
-                _send_next_link(self, definition, saga_id)
-            return verdict
-
-        return _follow(self, definition, saga_id, attempt)
+        call = EngineCall(Work.STEP, saga_id, index, _usable_claim(self, claimed), _next_link(self, saga_id, index))
+        return _run_engine_call(self, definition, call)
 
     @app.task(name=dispatch.task_name(saga_type, "compensate"), **SAGA_TASK)
     def compensate(self: Task, saga_id: str) -> str:
         """Run the pending compensations of a COMPENSATING saga, from its state in Postgres."""
-        return _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).compensate(saga_id))
+        return _run_engine_call(self, definition, EngineCall(Work.COMPENSATE, saga_id))
 
     @app.task(name=dispatch.task_name(saga_type, "on_step_error"), **SAGA_TASK)
     def on_step_error(self: Task, saga_id: str) -> str:
         """Error callback of the chain: a step task crashed; recover the saga from Postgres."""
-        return _follow(self, definition, saga_id, lambda: runner_for(saga_type, saga_id).recover(saga_id))
+        return _run_engine_call(self, definition, EngineCall(Work.RECOVER, saga_id))
 
 
-def _follow(task: Task, definition: SagaDefinition, saga_id: str, attempt: Callable[[], Verdict]) -> str:
-    """Act on the engine's verdict; the task's return value (what Flower shows) names it."""
-    verdict = attempt()
+def _run_engine_call(task: Task, definition: SagaDefinition, call: EngineCall) -> str:
+    """Call the engine, then act on its verdict; the task's return value (what Flower shows) names it."""
+    verdict = _call_engine(task, definition, call)
     # Eager mode (tests, task_always_eager) retries at once, in the call: a Retry would propagate
     # to the caller under task_eager_propagates instead of being re-applied.
     while verdict.next is Next.RETRY and task.request.is_eager:
-        verdict = attempt()
+        verdict = _call_engine(task, definition, call)
+    return _act_on_verdict(task, definition, call.saga_id, verdict)
+
+
+def _call_engine(task: Task, definition: SagaDefinition, call: EngineCall) -> Verdict:
+    """The engine's verdict on one attempt of ``call``."""
+    if call.work is Work.COMPENSATE:
+        return runner_for(definition.saga_type, call.saga_id).compensate(call.saga_id)
+    if call.work is Work.RECOVER:
+        return runner_for(definition.saga_type, call.saga_id).recover(call.saga_id)
+    return _run_step(task, definition, call)
+
+
+def _run_step(task: Task, definition: SagaDefinition, call: EngineCall) -> Verdict:
+    """Run the step; when the engine claimed the next one, publish the next link carrying that claim."""
+    claim, following = call.claim, call.following
+    runner = runner_for(definition.saga_type, call.saga_id, **({"version": claim["version"]} if claim else {}))
+    options: dict = {"claimed": claim["log"]} if claim else {}
+    if following is not None:
+        options["claim_next"] = True
+    verdict = runner.run_step(call.saga_id, call.index, **options)
+    if verdict.claimed is not None and following is not None:
+        following["kwargs"] = {"claimed": {"log": verdict.claimed, "version": runner.definition.version}}
+        _send_next_link(task, definition, call.saga_id)
+    return verdict
+
+
+def _act_on_verdict(task: Task, definition: SagaDefinition, saga_id: str, verdict: Verdict) -> str:
+    """Retry, compensate, end the chain or fail the task, as the verdict says; returns its name."""
     if verdict.next is Next.RETRY:
         raise task.retry(countdown=verdict.countdown, max_retries=None)
     if verdict.next is Next.COMPENSATE:
