@@ -67,8 +67,8 @@ def variant_command(variant: str, label: str, here: Path, venv: Path) -> tuple[l
 
 
 def variant_env(variant: str) -> dict[str, str]:
-    """A lever run of this engine, recorded as its own variant: ``P.c4`` its worker at concurrency 4,
-    ``P.t8`` on the threads pool with 8 threads, ``P.c2e0`` / ``P.t8e0`` with task events off,
+    """A lever run of this engine, recorded as its own variant: ``P.c4`` its worker on prefork at
+    concurrency 4, ``P.t8`` on the threads pool with 8 threads, ``P.c2e0`` / ``P.t8e0`` with task events off,
     ``P.t4x2`` two such worker processes on the queue."""
     flavor = variant.partition(".")[2]
     if not flavor:
@@ -78,7 +78,7 @@ def variant_env(variant: str) -> dict[str, str]:
     if kind not in ("c", "t") or not number.isdigit() or not (processes or "1").isdigit():
         raise SystemExit(f"unknown flavor {variant}: P.c<concurrency> or P.t<threads>, then e0 (events off) "
                          "and x<worker processes>, e.g. P.t8e0, P.t4x2")
-    env = {"P_FLAVOR": flavor, "P_CONCURRENCY": number, "P_POOL": "threads" if kind == "t" else "",
+    env = {"P_FLAVOR": flavor, "P_CONCURRENCY": number, "P_POOL": "threads" if kind == "t" else "prefork",
            "P_PROCESSES": processes or "1"}
     return {**env, "CELERY_TASK_EVENTS": "0"} if events else env
 
@@ -87,7 +87,7 @@ def flavor_name(flavor: str) -> str:
     """``c4`` -> "worker -c 4", ``t8e0x2`` -> "2 workers --pool threads -c 8, task events off"."""
     shape, _, processes = flavor.partition("x")
     number = shape[1:].removesuffix("e0")
-    name = f"worker -c {number}" if shape.startswith("c") else f"worker --pool threads -c {number}"
+    name = f"worker --pool prefork -c {number}" if shape.startswith("c") else f"worker --pool threads -c {number}"
     name = f"{processes} x {name}" if processes else name
     return name + (", task events off" if shape.endswith("e0") else "")
 

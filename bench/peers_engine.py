@@ -4,8 +4,8 @@
 
 The saga type ``calib`` (bench/peers_calib.py, loaded through SAGA_DEFINITION_MODULES) is started
 with ``saga_workers.service.start_saga`` and run by one worker started exactly as devstack starts a
-saga worker (``devstack.stack.worker_argv``), ``-c $P_CONCURRENCY`` (default 2; ``--pool $P_POOL``
-when set, and task events off with CELERY_TASK_EVENTS=0, for lever runs). Measured like the
+saga worker (``devstack.stack.worker_argv``: the threads pool, 8 threads), ``-c $P_CONCURRENCY`` and
+``--pool $P_POOL`` when set, ``$P_PROCESSES`` workers, task events off with CELERY_TASK_EVENTS=0 (lever runs). Measured like the
 harness's run_p.py: a saga's finish time is its row's ``updated_at`` when it is COMPLETED. The
 result line goes to the harness's results.jsonl (variant ``P``, or ``P.<P_FLAVOR>`` for a lever run).
 """
@@ -27,7 +27,7 @@ P_DB = "calib_project"
 QUEUE = "calib_saga"
 label = sys.argv[1] if len(sys.argv) > 1 else "x"
 flavor = os.environ.get("P_FLAVOR", "")
-concurrency = int(os.environ.get("P_CONCURRENCY", "2"))
+concurrency = int(os.environ.get("P_CONCURRENCY", "0"))  # 0: devstack's (CELERY_THREADS)
 pool = os.environ.get("P_POOL", "")  # a lever run: "threads" (one process) instead of the shipped pool
 processes = int(os.environ.get("P_PROCESSES", "1"))  # a scaling run: this many workers on the queue
 
@@ -44,6 +44,7 @@ subprocess.run([sys.executable, "-m", "devstack.migrate"], cwd=PROJECT, check=Tr
 import psycopg2  # noqa: E402
 import redis  # noqa: E402
 
+from devstack.config import CELERY_THREADS  # noqa: E402
 from devstack.stack import worker_argv  # noqa: E402
 from saga_workers.service import start_saga  # noqa: E402
 
@@ -93,7 +94,9 @@ def main() -> None:
     mon = psycopg2.connect(f"postgresql://{C.PG_USER}@{C.PG_HOST}:{C.PG_PORT}/{P_DB}")
     mon.autocommit = True
     cur = mon.cursor()
-    argv = list(worker_argv(QUEUE, concurrency)) + (["--pool", pool] if pool else [])
+    argv = list(worker_argv(QUEUE, concurrency or CELERY_THREADS))
+    if pool:  # a lever run on another pool than the shipped one
+        argv[argv.index("--pool") + 1] = pool
     log = open(os.path.join(C.OUT, f"logs/p_{flavor or 'shipped'}_{label.replace('|', '_')}.log"), "w")
     workers = [subprocess.Popen([arg.replace(f"{QUEUE}@", f"{QUEUE}{n}@") if processes > 1 else arg for arg in argv],
                                 cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

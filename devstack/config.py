@@ -18,6 +18,8 @@ SERVICES: dict[str, tuple[str, int, str]] = {
     "payment_service": ("PAYMENT_SERVICE_PORT", 3003, "PAYMENT_SERVICE_URL"),
     "notification_service": ("NOTIFICATION_SERVICE_PORT", 3006, "NOTIFICATION_SERVICE_URL"),
 }
+# A saga worker's threads (its --concurrency on the threads pool): steps mostly wait on participants.
+CELERY_THREADS = 8
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def load_stack_config() -> StackConfig:
         gateway_port=env_int("GATEWAY_PORT", 3100),
         flower_port=env_int("FLOWER_PORT", 5555),
         gunicorn_workers=env_int("GUNICORN_WORKERS", 2),
-        celery_concurrency=env_int("CELERY_CONCURRENCY", 2),
+        celery_concurrency=env_int("CELERY_CONCURRENCY", CELERY_THREADS),
         start_timeout=env_float("STACK_START_TIMEOUT", 120.0),
         database_url=env_str("DATABASE_URL", f"postgresql+psycopg2://campus:campus@127.0.0.1:{pg_port}/campus"),
         redis_url=env_str("REDIS_URL", f"redis://127.0.0.1:{redis_port}/0"),

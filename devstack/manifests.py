@@ -19,7 +19,7 @@ from devstack.config import REPO_ROOT
 TEMPLATES = Path(__file__).parent / "templates"
 K8S_WORKERS = REPO_ROOT / "k8s" / "workers.yaml"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
-MAINTENANCE_CONCURRENCY, SAGA_CONCURRENCY = 2, 4  # the scans are few; steps wait on participants
+MAINTENANCE_CONCURRENCY, SAGA_CONCURRENCY = 2, 8  # threads; the scans are few, steps wait on participants
 BEGIN = "# BEGIN {region}: written by `python -m devstack.manifests` from the saga registry; do not edit by hand"
 END = "# END {region}"
 

@@ -52,7 +52,7 @@ class SagaWorkerContainer(CeleryWorkerContainer):
     @classmethod
     def command(cls, *args: str, **kwargs: object) -> list[str]:
         """The compose/k8s worker command (plus INFO logs, whose "ready." line marks start-up)."""
-        return ["celery", "-A", "saga_workers", "worker", "-Q", QUEUE, "-n", f"{NODE}@%h",
+        return ["celery", "-A", "saga_workers", "worker", "-Q", QUEUE, "-n", f"{NODE}@%h", "--pool", "threads",
                 "--concurrency", "1", "--prefetch-multiplier", "1", "-O", "fair", "--loglevel", "INFO"]
 
     @classmethod
