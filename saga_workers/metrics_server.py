@@ -1,8 +1,8 @@
 """A worker's own ``/metrics`` port, for clusters where processes share no volume with the gateway.
 
-With ``METRICS_PORT`` set (k8s), the worker's main process serves the saga metrics that its pool
-processes record into the pod-local PROMETHEUS_MULTIPROC_DIR; Prometheus scrapes every worker
-pod and sums across them. devstack and compose leave it unset: the gateway serves them all.
+With ``METRICS_PORT`` set (k8s), the worker's main process serves the saga metrics that its step
+threads (on prefork: its pool processes) record into the pod-local PROMETHEUS_MULTIPROC_DIR;
+Prometheus scrapes every worker pod and sums across them. devstack and compose leave it unset: the gateway serves them all.
 """
 from __future__ import annotations
 
