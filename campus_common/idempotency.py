@@ -129,10 +129,11 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def stores_keys(view: Callable[..., Any]) -> bool:
     """Whether ``view`` (through any decorators around it) records idempotency keys (``idempotent``)."""
-    while view is not None:
-        if getattr(view, STORES_KEYS, False):
+    current: Callable[..., Any] | None = view
+    while current is not None:
+        if getattr(current, STORES_KEYS, False):
             return True
-        view = getattr(view, "__wrapped__", None)  # type: ignore[assignment]  # the end of the chain
+        current = getattr(current, "__wrapped__", None)  # None: the end of the chain
     return False
 
 

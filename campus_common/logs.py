@@ -70,9 +70,13 @@ def json_formatter(process: str) -> logging.Formatter:
                          rename_fields={"levelname": "level", "name": "logger"})
 
 
+# Marks on the record factory and the root logger: installed or configured once per process.
+_FACTORY_MARK, _CONFIGURED_MARK = "_campus_context", "_campus_configured"
+
+
 def _install_record_factory() -> None:
     previous = logging.getLogRecordFactory()
-    if getattr(previous, "_campus_context", False):
+    if getattr(previous, _FACTORY_MARK, False):
         return
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
@@ -83,7 +87,7 @@ def _install_record_factory() -> None:
                 setattr(record, name, value)
         return record
 
-    factory._campus_context = True  # type: ignore[attr-defined]
+    setattr(factory, _FACTORY_MARK, True)
     logging.setLogRecordFactory(factory)
 
 
@@ -91,11 +95,11 @@ def configure_logging(process: str, level: str = "INFO") -> None:
     """Configure the root logger once for ``process``: one JSON handler on stderr."""
     _install_record_factory()
     root = logging.getLogger()
-    if getattr(root, "_campus_configured", False):
+    if getattr(root, _CONFIGURED_MARK, False):
         return
     handler = logging.StreamHandler()
     handler.setFormatter(json_formatter(process))
     root.addHandler(handler)
     root.setLevel(level.upper())
     logging.captureWarnings(True)  # warnings (Celery's, libraries') as JSON lines too
-    root._campus_configured = True  # type: ignore[attr-defined]
+    setattr(root, _CONFIGURED_MARK, True)

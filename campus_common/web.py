@@ -88,11 +88,14 @@ def _healthz() -> Any:
     return jsonify(status="ok", service=current_app.name)
 
 
+BODY_LIMIT_ATTRIBUTE = "max_content_length"  # set on a view by body_limit, read by _read_body
+
+
 def body_limit(max_bytes: int) -> Callable[[V], V]:
     """Let one view take bodies up to ``max_bytes`` instead of MAX_CONTENT_LENGTH (a batch naming every runner)."""
 
     def mark(view: V) -> V:
-        view.max_content_length = max_bytes  # type: ignore[attr-defined]  # read by _read_body
+        setattr(view, BODY_LIMIT_ATTRIBUTE, max_bytes)
         return view
     return mark
 
@@ -100,7 +103,7 @@ def body_limit(max_bytes: int) -> Callable[[V], V]:
 def _read_body() -> None:
     """Read the body up front, at most MAX_CONTENT_LENGTH (413): a broken one is the client's 400, not our 500."""
     view = current_app.view_functions.get(request.endpoint or "")
-    limit = getattr(view, "max_content_length", None)
+    limit = getattr(view, BODY_LIMIT_ATTRIBUTE, None)
     if limit:
         request.max_content_length = limit
     try:
