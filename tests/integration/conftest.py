@@ -49,7 +49,7 @@ def participants(database_url: str) -> Iterator[Participants]:
 
     servers = {}
     for package, env_var in PARTICIPANTS.items():
-        app = importlib.import_module(package).create_app({"DATABASE_URL": database_url})
+        app = importlib.import_module(package).create_app(settings=Settings(database_url=database_url))
         server = ThreadedServer(app, free_port())
         server.start()
         os.environ[env_var] = server.url
