@@ -1,6 +1,6 @@
-"""Faults on the real stack: kill workers mid-step (the node, its main process, its pool) and beat,
-stop Redis or lose every Redis message, restart Postgres, and make a participant hang
-(SIGSTOP/SIGCONT), answer 500 (the fault proxy) or go down (SIGKILL).
+"""Faults on the real stack: kill workers mid-step (the node, its main process) or freeze them past
+the stall limit, kill beat, stop Redis or lose every Redis message, restart Postgres, and make a
+participant hang (SIGSTOP/SIGCONT), answer 500 (the fault proxy) or go down (SIGKILL).
 
 Nothing here runs ``devstack up``: what a fault kills, the stack's supervision restarts; the injector
 only waits for it (and records what supervision restarted). The participants' faults are here, the
@@ -18,7 +18,7 @@ from tests.chaos.stack import ChaosStack
 
 SUPERVISOR_NOTICES = 1.5  # seconds: supervisord reaps an exited child within its one-second loop
 CRASH_WINDOW = 1.5  # seconds of "acted, but the answer never left" before a participant is killed
-KINDS = ("worker_sigkill", "beat_kill", "redis_flush", "redis_restart", "redis_stop", "postgres_restart",
+KINDS = ("worker_sigkill", "worker_freeze", "beat_kill", "redis_flush", "redis_restart", "redis_stop", "postgres_restart",
          "participant_hang", "participant_500", "participant_down")
 
 
@@ -29,7 +29,7 @@ class FaultSpec:
     kind: str
     target: str = ""
     hold: float = 0.0
-    option: str = ""  # worker_sigkill: "node" (the whole worker), "main" (its main process) or "pool"
+    option: str = ""  # worker_sigkill: "node" (the whole worker) or "main" (its main process)
 
 
 @dataclass

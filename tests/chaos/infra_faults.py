@@ -1,5 +1,6 @@
-"""Faults on the stack's infrastructure: kill a saga worker mid-step (the node, its main process, its
-pool) or beat, lose every Redis message, crash or stop Redis, restart or crash Postgres."""
+"""Faults on the stack's infrastructure: kill a saga worker mid-step (the node or its main process) or
+freeze it past the stall limit, kill beat, lose every Redis message, crash or stop Redis, restart or
+crash Postgres."""
 from __future__ import annotations
 
 import contextlib
@@ -11,7 +12,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from devstack.procs import live_processes, send_group_signal, send_signal
+from devstack.procs import send_group_signal, send_signal
 from saga_workers.registry import REGISTRY
 from tests.chaos.stack import ChaosStack
 
@@ -27,8 +28,8 @@ class InfrastructureFaults:
     stack: ChaosStack
 
     def worker_sigkill(self, spec: FaultSpec) -> str:
-        """SIGKILL a saga worker while one of its steps is RUNNING: the whole node, its main process
-        only (its pool processes are orphaned), or its pool processes."""
+        """SIGKILL a saga worker while one of its steps is RUNNING: the whole node (its process group)
+        or its main process only (what a prefork pool leaves orphaned; the shipped threads pool has none)."""
         queue = spec.target
         name = f"worker.{queue}"
         schema = SCHEMA_OF_QUEUE.get(queue)  # None: the maintenance worker runs no steps
@@ -36,20 +37,34 @@ class InfrastructureFaults:
         leader = self.stack.pid(name)
         if leader is None:
             return f"{queue}: not running"
-        if spec.option == "pool":
-            victims = live_processes(parent=leader)
-            for pid in victims:
-                send_signal(pid, signal.SIGKILL)
-            what = f"{len(victims)} pool process(es)"
-        elif spec.option == "main":
+        if spec.option == "main":
             send_signal(leader, signal.SIGKILL)
             what = "main process"
-        else:
+        elif spec.option == "node":
             send_group_signal(leader, signal.SIGKILL)
             what = "whole node"
+        else:
+            raise ValueError(f"worker_sigkill: unknown option {spec.option!r} (node or main)")
         orphaned = self._still_running(schema, running) if schema else 0
         time.sleep(spec.hold)
         return f"{queue} ({what}); {len(running)} step(s) RUNNING at the kill, {orphaned} left orphaned"
+
+    def worker_freeze(self, spec: FaultSpec) -> str:
+        """SIGSTOP a saga worker while one of its steps is RUNNING, past SAGA_STALL_SECONDS, then SIGCONT.
+
+        Its process lives, so supervision sees nothing; the sweeper meanwhile republishes the stalled
+        sagas, and when the worker wakes its frozen steps finish beside their re-runs: at-least-once
+        delivery at its sharpest, which the claims and idempotency keys must turn into one effect.
+        """
+        queue = spec.target
+        running = self._wait_for_running_steps(SCHEMA_OF_QUEUE[queue], within=10.0)
+        leader = self._leader(f"worker.{queue}")
+        send_group_signal(leader, signal.SIGSTOP)
+        try:
+            time.sleep(spec.hold)
+        finally:
+            send_group_signal(leader, signal.SIGCONT)
+        return f"{queue} frozen {spec.hold:.0f}s; {len(running)} step(s) RUNNING at the freeze"
 
     def beat_kill(self, spec: FaultSpec) -> str:
         """SIGKILL beat: no accept-timeout fires and no sweep runs until supervision restarts it."""

@@ -71,7 +71,7 @@ def short_plan(seed: int) -> ChaosPlan:
         FaultSpec("participant_hang", "payment_service", hold=5),
         FaultSpec("redis_flush"),
         FaultSpec("participant_down", "order_service", hold=3),
-        FaultSpec("worker_sigkill", "accept_order_saga", option="pool"),
+        FaultSpec("worker_freeze", "accept_order_saga", hold=9),  # past the stall limit (5 s) and a sweep
         FaultSpec("postgres_restart", hold=3, option="fast"),
         FaultSpec("participant_down", "payment_service", hold=3),
         FaultSpec("redis_restart", hold=2),
@@ -79,7 +79,7 @@ def short_plan(seed: int) -> ChaosPlan:
         FaultSpec("redis_stop", hold=12),  # longer than the publishers' retries and the first reconnects
         FaultSpec("participant_down", "notification_service", hold=8),  # past the retriable bound: FAILED
         FaultSpec("beat_kill"),
-        FaultSpec("worker_sigkill", "complete_order_saga", option="pool"),
+        FaultSpec("worker_freeze", "complete_order_saga", hold=9),
     ]
     scripts = {"complete": 14, "cancel": 6, "accept_timeout": 5, "declined": 4, "race_accept": 3,
                "race_cancel_accept": 3, "double_accept": 3, "double_complete_slow": 2}
@@ -93,7 +93,7 @@ def long_plan(seed: int, rounds: int = 3) -> ChaosPlan:
     for _ in range(rounds):
         round_faults = [
             FaultSpec("worker_sigkill", rng.choice(SAGA_QUEUES), hold=rng.uniform(0, 3), option="node"),
-            FaultSpec("worker_sigkill", rng.choice(WORKER_QUEUES), option="pool"),
+            FaultSpec("worker_freeze", rng.choice(SAGA_QUEUES), hold=rng.uniform(7, 12)),
             FaultSpec("worker_sigkill", rng.choice(WORKER_QUEUES), option="main"),
             FaultSpec("beat_kill", hold=rng.uniform(0, 5)),
             FaultSpec("redis_flush"),

@@ -1,6 +1,6 @@
 """A Celery app with the saga workers' configuration and two test tasks, for the broker-outage test.
 
-``celery -A tests.integration.outage_app worker`` runs a real worker (prefork pool, event loop,
+``celery -A tests.integration.outage_app worker`` runs a real worker (the shipped threads pool, event loop,
 remote control) exactly as configured in production, but with tasks whose progress shows as files.
 """
 from __future__ import annotations

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.config import REPO_ROOT
+from devstack.config import CELERY_THREADS, REPO_ROOT
 from devstack.procs import free_port, wait_until
 from devstack.redis import RedisServer
 
@@ -30,11 +30,12 @@ def broker(tmp_path: Path) -> Iterator[RedisServer]:
 
 @pytest.fixture()
 def worker(broker: RedisServer, tmp_path: Path) -> Iterator[subprocess.Popen]:
-    """``celery worker`` with the production configuration (prefork, 2 processes, prefetch 1)."""
+    """``celery worker`` with the production configuration (the threads pool as shipped, prefetch 1)."""
     env = {**os.environ, "REDIS_URL": broker.url(), "PYTHONPATH": str(REPO_ROOT)}
     log = open(tmp_path / "worker.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "tests.integration.outage_app", "worker",
-                             "-Q", "saga_maintenance", "-c", "2", "--prefetch-multiplier", "1", "-l", "INFO"],
+                             "-Q", "saga_maintenance", "--pool", "threads", "-c", str(CELERY_THREADS),
+                             "--prefetch-multiplier", "1", "-l", "INFO"],
                             cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     yield proc
     proc.kill()
