@@ -20,6 +20,10 @@ SERVICES: dict[str, tuple[str, int, str]] = {
 }
 # A saga worker's threads (its --concurrency on the threads pool): steps mostly wait on participants.
 CELERY_THREADS = 8
+MAINTENANCE_THREADS = 2  # the maintenance worker's: beat's scans are few
+# How every worker runs, in devstack, compose and k8s alike (devstack.manifests writes these too):
+# the threads pool, one message prefetched per thread (acks_late: it holds only what it runs).
+WORKER_POOL_OPTIONS = ("--pool", "threads", "--prefetch-multiplier", "1", "-O", "fair")
 
 
 @dataclass(frozen=True)

@@ -9,17 +9,17 @@ when the checked-in files are not what the registry gives.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from devstack.config import REPO_ROOT
+from devstack.config import CELERY_THREADS, MAINTENANCE_THREADS, REPO_ROOT, WORKER_POOL_OPTIONS
 
 TEMPLATES = Path(__file__).parent / "templates"
 K8S_WORKERS = REPO_ROOT / "k8s" / "workers.yaml"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
-MAINTENANCE_CONCURRENCY, SAGA_CONCURRENCY = 2, 8  # threads; the scans are few, steps wait on participants
 BEGIN = "# BEGIN {region}: written by `python -m devstack.manifests` from the saga registry; do not edit by hand"
 END = "# END {region}"
 
@@ -36,8 +36,9 @@ def fields(queue: str) -> dict[str, str]:
     from saga_workers.registry import MAINTENANCE_QUEUE, node_name, worker_name
 
     maintenance = queue == MAINTENANCE_QUEUE
+    options = (*WORKER_POOL_OPTIONS, "--concurrency", str(MAINTENANCE_THREADS if maintenance else CELERY_THREADS))
     return {"name": worker_name(queue), "queue": queue, "node": node_name(queue),
-            "concurrency": str(MAINTENANCE_CONCURRENCY if maintenance else SAGA_CONCURRENCY),
+            "options": ", ".join(json.dumps(option) for option in options),  # devstack's, as a YAML flow list
             "calls_participants": "false" if maintenance else "true"}
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from campus_common.config import env_str
-from devstack.config import SERVICES, StackConfig, python
+from devstack.config import MAINTENANCE_THREADS, SERVICES, WORKER_POOL_OPTIONS, StackConfig, python
 from devstack.health import Health
 from devstack.postgres import PostgresCluster
 from devstack.procs import find_binary as _find_binary
@@ -58,7 +58,9 @@ def flask_app(cfg: StackConfig, package: str, port: int) -> Component:
 
 def saga_worker(cfg: StackConfig, queue: str) -> Component:
     """One Celery worker consuming only ``queue``, healthy when its node answers a ping."""
-    argv = worker_argv(queue, cfg.celery_concurrency)
+    from saga_workers.registry import MAINTENANCE_QUEUE  # here: `make down` imports no saga code
+
+    argv = worker_argv(queue, MAINTENANCE_THREADS if queue == MAINTENANCE_QUEUE else cfg.celery_concurrency)
     return Component(Program(f"{WORKER_PREFIX}{queue}", argv, priority=WORKERS), Health.celery(f"{queue}@{socket.gethostname()}"))
 
 
@@ -70,8 +72,7 @@ def worker_argv(queue: str, concurrency: int) -> tuple[str, ...]:
     pool process; a step cost 25-30% less worker CPU than on prefork (README, Benchmarks).
     """
     return (python(), "-m", "celery", "-A", CELERY_APP, "worker", "-Q", queue, "-n", f"{queue}@%h",
-            "--pool", "threads", "--concurrency", str(concurrency), "--prefetch-multiplier", "1", "-O", "fair",
-            "--loglevel", _log_level())
+            *WORKER_POOL_OPTIONS, "--concurrency", str(concurrency), "--loglevel", _log_level())
 
 
 def beat(cfg: StackConfig) -> Component:
