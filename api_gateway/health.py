@@ -32,12 +32,12 @@ def readyz() -> Any:
         probes[name] = _participant(url)
     app_context = current_app.app_context  # bound to the app itself now, for the pool's threads
 
-    def run(probe: Callable[[], None]) -> str:
+    def run(check: tuple[str, Callable[[], None]]) -> str:
         with app_context():
-            return _check(probe)
+            return _check(*check)
 
     with ThreadPoolExecutor(max_workers=len(probes)) as pool:  # one slow dependency, not the sum of them
-        checks = dict(zip(probes, pool.map(run, probes.values())))
+        checks = dict(zip(probes, pool.map(run, probes.items())))
     down = sorted(name for name, state in checks.items() if state != "ok")
     if down:
         body = error_body("not_ready", f"unreachable: {', '.join(down)}", checks)
@@ -45,11 +45,11 @@ def readyz() -> Any:
     return jsonify(status="ready", checks=checks)
 
 
-def _check(probe: Callable[[], None]) -> str:
+def _check(name: str, probe: Callable[[], None]) -> str:
     try:
         probe()
     except Exception as exc:  # any failure to reach a dependency means not ready, not a 500
-        log.warning("readiness check failed: %s", exc)
+        log.warning("readiness check %s failed: %s", name, exc)
         return "unavailable"
     return "ok"
 

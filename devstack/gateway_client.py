@@ -9,7 +9,7 @@ from typing import Any
 import requests
 
 from devstack.config import REPO_ROOT, python
-from saga_workers.registry import SagaStatus
+from saga_workers.engine.status import SagaStatus
 
 TERMINAL_SAGA_STATUSES = frozenset({SagaStatus.COMPLETED, SagaStatus.COMPENSATED, SagaStatus.FAILED})
 

@@ -14,7 +14,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from campus_common import logs
-from campus_common.config import Settings
 from campus_common.db import Database, rowcount
 from saga_workers import runtime, sagas, service
 from saga_workers.steps.timeouts import TABLE
@@ -26,7 +25,7 @@ CANCEL_SAGA, CREATE_SAGA = "cancel_order", "create_order"
 # A FIRED timer fires again when its cancel_order was refused (the order was accepted just then)
 # and it was not disarmed since (that acceptance was undone): its cancel saga COMPENSATED.
 DUE = """
-SELECT t.order_id, t.saga_id, t.fire_count FROM saga_timers.accept_timeouts t
+SELECT t.order_id, t.saga_id, t.fire_count FROM {table} t
 WHERE t.deadline <= now() AND (
     t.status = 'ARMED'
     OR (t.status = 'FIRED' AND t.fired_at < now() - make_interval(secs => :gap) AND (
@@ -37,27 +36,26 @@ ORDER BY t.deadline LIMIT :n FOR UPDATE OF t SKIP LOCKED
 """
 # Timers that are over (disarmed, or fired and done) are history: retention deletes them.
 _PURGE_OVER = """
-DELETE FROM saga_timers.accept_timeouts WHERE order_id = ANY(ARRAY(
-    SELECT order_id FROM saga_timers.accept_timeouts
+DELETE FROM {table} WHERE order_id = ANY(ARRAY(
+    SELECT order_id FROM {table}
     WHERE status IN ('DISARMED', 'FIRED') AND updated_at < now() - make_interval(secs => :age)
     ORDER BY updated_at LIMIT :n FOR UPDATE SKIP LOCKED))
 """
 
 
-def fire_due(settings: Settings | None = None) -> int:
+def fire_due() -> int:
     """Start one cancel_order per passed deadline; safe with several beats or workers.
 
     A timer whose cancel_order was refused (the order was accepted just then) and is still not
     disarmed (that acceptance was undone) fires again, at most once per SAGA_STALL_SECONDS.
     """
     wiring = runtime.current()
-    settings = settings or wiring.settings
     creates = service.store_of(sagas.REGISTRY[CREATE_SAGA])
-    due_sql = text(DUE.format(cancel_schema=sagas.REGISTRY[CANCEL_SAGA].schema))
+    due_sql = text(DUE.format(table=TABLE, cancel_schema=sagas.REGISTRY[CANCEL_SAGA].schema))
     fired = 0
     with wiring.database.unit_of_work() as session:
         # SKIP LOCKED: two scanners split the due rows instead of both taking them.
-        due = session.execute(due_sql, {"n": BATCH, "gap": settings.saga_stall_seconds}).all()
+        due = session.execute(due_sql, {"n": BATCH, "gap": wiring.settings.saga_stall_seconds}).all()
         for order_id, create_saga_id, fire_count in due:
             # The key makes each firing start one saga, even if this transaction is retried.
             key = f"accept-timeout:{order_id}" + (f":{fire_count}" if fire_count else "")
@@ -88,4 +86,4 @@ def _mark_fired(session: Session, order_id: str, saga_id: str) -> None:
 def purge_over(db: Database, age_seconds: float, batch: int) -> int:
     """Delete up to ``batch`` timers that are over (DISARMED, FIRED) and older than ``age_seconds``."""
     with db.unit_of_work() as session:
-        return rowcount(session.execute(text(_PURGE_OVER), {"age": age_seconds, "n": batch}))
+        return rowcount(session.execute(text(_PURGE_OVER.format(table=TABLE)), {"age": age_seconds, "n": batch}))

@@ -12,7 +12,6 @@ import threading
 
 from celery import Celery
 
-from campus_common.config import Settings
 from saga_workers import celery_app, dispatch, runtime, sagas
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.status import SagaStatus
@@ -21,10 +20,10 @@ _lock = threading.Lock()
 _app: Celery | None = None
 
 
-def publishing_app(settings: Settings | None = None) -> Celery:
-    """A Celery app with the saga routes and queues and no tasks: it only publishes."""
+def publishing_app() -> Celery:
+    """A Celery app with the saga routes and queues and no tasks: it only publishes (the current runtime's broker)."""
     app = Celery("saga_workers", set_as_current=False)
-    app.conf.update(celery_app.celery_config(settings or runtime.current().settings, list(sagas.REGISTRY)))
+    app.conf.update(celery_app.celery_config(runtime.current().settings, list(sagas.REGISTRY)))
     return app
 
 

@@ -97,6 +97,8 @@ def retry_saga(saga_id: str) -> dict[str, Any]:
     """Resume a FAILED saga where it stopped, with fresh retry bounds; returns what was done."""
     store = find_store(saga_id)
     row = store.load(saga_id)
+    if row is None:  # purged since it was found
+        raise SagaNotFound(saga_id)
     if row.status != SagaStatus.FAILED:
         raise SagaNotRetryable(f"saga {saga_id} is {row.status}; only FAILED sagas can be retried")
     age = store.age(saga_id)

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, CursorResult, Executable, case, func, select,
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
-from campus_common.db import Database
+from campus_common.db import Database, rowcount
 from saga_workers.engine import order_lock
 from saga_workers.engine.definition import SagaDefinition
 from saga_workers.engine.status import ACTION, COMPENSATION, SagaStatus
@@ -154,7 +154,7 @@ class SagaUpkeep:
 
     def purge_finished(self, age_seconds: float, batch: int) -> int:
         """Delete up to ``batch`` COMPLETED/COMPENSATED sagas older than ``age_seconds``: how many went."""
-        return self._run(text(PURGE_FINISHED.format(schema=_quoted(self.definition.schema))), _rowcount,
+        return self._run(text(PURGE_FINISHED.format(schema=_quoted(self.definition.schema))), rowcount,
                          {"age": age_seconds, "n": batch})
 
 
@@ -168,10 +168,6 @@ def _all(result: Any) -> Any:
 
 def _scalar(result: Any) -> Any:
     return result.scalar()
-
-
-def _rowcount(result: CursorResult[Any]) -> int:
-    return result.rowcount
 
 
 def _quoted(schema: str) -> str:
