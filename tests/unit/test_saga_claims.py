@@ -15,7 +15,7 @@ def attempts(store: FakeStore) -> list[tuple[str, str, int, str]]:
     return [(r.step_name, r.phase, r.attempt, r.status) for r in store.log("s1")]
 
 
-def test_claimed_steps_run_once_each_with_one_attempt(world) -> None:  # noqa: F811
+def test_claimed_steps_run_once_each_with_one_attempt(world) -> None:
     participants, store, runner = world
     assert drive_claimed(runner) is Next.COMPLETED
     names = ["reserve", "read", "charge", "confirm", "notify"]
@@ -24,7 +24,7 @@ def test_claimed_steps_run_once_each_with_one_attempt(world) -> None:  # noqa: F
     assert store.load("s1").status == "COMPLETED"
 
 
-def test_a_claimed_step_refused_is_not_compensated(world) -> None:  # noqa: F811
+def test_a_claimed_step_refused_is_not_compensated(world) -> None:
     participants, store, runner = world
     participants.answer("charge", "refuse")
     assert drive_claimed(runner) is Next.COMPENSATED
@@ -33,14 +33,14 @@ def test_a_claimed_step_refused_is_not_compensated(world) -> None:  # noqa: F811
     assert ("charge", "action", 1, "REFUSED") in attempts(store)
 
 
-def test_a_claimed_step_retried_after_a_fault_gets_a_new_attempt(world) -> None:  # noqa: F811
+def test_a_claimed_step_retried_after_a_fault_gets_a_new_attempt(world) -> None:
     participants, store, runner = world
     participants.answer("read", "down")
     assert drive_claimed(runner) is Next.COMPLETED
     assert [(n, a, s) for n, _, a, s in attempts(store) if n == "read"] == [("read", 1, "FAILED"), ("read", 2, "DONE")]
 
 
-def test_a_claim_the_saga_no_longer_waits_for_calls_nobody(world) -> None:  # noqa: F811
+def test_a_claim_the_saga_no_longer_waits_for_calls_nobody(world) -> None:
     participants, store, runner = world
     verdict = runner.run_step("s1", 0, claim_next=True)
     store.start_compensating("s1", 1, "cancelled by an operator")  # e.g. an operator's cancel meanwhile

@@ -7,7 +7,6 @@ from saga_workers.engine.context import StepContext
 from saga_workers.engine.definition import SagaDefinition, Step
 from saga_workers.engine.runner import Next, SagaRunner
 from tests.unit.fake_store import FakeStore
-from saga_workers.sagas import REGISTRY
 from tests.unit.scripted_saga import SETTINGS
 
 
@@ -26,12 +25,6 @@ def test_a_step_needing_a_step_that_is_not_before_it_fails_at_definition():
     with pytest.raises(ValueError, match="needs 'renamed'"):
         SagaDefinition("bad", steps=[Step("quote", noop), Step("charge", noop, needs=("renamed",))])
 
-
-@pytest.mark.parametrize("saga_type", sorted(REGISTRY))
-def test_every_registered_saga_names_only_earlier_steps_it_needs(saga_type):
-    definition = REGISTRY[saga_type]
-    for index, step in enumerate(definition.steps):
-        assert set(step.needs) <= {s.name for s in definition.steps[:index]}
 
 
 def test_a_step_reading_an_output_it_did_not_declare_is_refused_not_given_nothing():

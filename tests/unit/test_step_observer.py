@@ -28,7 +28,7 @@ class Recorder(StepObserver):
         self.retries.append((ctx.step, ctx.phase))
 
 
-def test_every_attempt_and_retry_is_observed_forward_and_backward(world):  # noqa: F811
+def test_every_attempt_and_retry_is_observed_forward_and_backward(world):
     participants, store, runner = world
     recorder = Recorder()
     observed = SagaRunner(runner.definition, store, SETTINGS, observer=recorder)
@@ -44,7 +44,7 @@ def test_every_attempt_and_retry_is_observed_forward_and_backward(world):  # noq
     assert recorder.retries == [("charge", "action"), ("reserve", "compensation")]
 
 
-def test_without_an_observer_the_runner_tells_no_one(world):  # noqa: F811
+def test_without_an_observer_the_runner_tells_no_one(world):
     _, _, runner = world
 
     assert type(runner.observer) is StepObserver
